@@ -1,0 +1,228 @@
+/* Saving and loading whole datasets (customer state, sets, columns) in the binfile format.
+ * Feature columns are derived state: they are recomputed at the saved as_of on load, which
+ * reproduces them bit for bit. */
+#include <math.h>
+#include <string.h>
+
+#include "internal/binfile.h"
+#include "internal/dataset_impl.h"
+#include "internal/error.h"
+
+static const char MAGIC[8] = { 'T', 'I', 'E', 'R', 'D', 'S', 'E', 'T' };
+#define FORMAT_VERSION 1
+
+static void write_state(tier__wbuf *w, const tier_dataset *ds)
+{
+    size_t n = ds->n_rows;
+    tier__wbuf_u64(w, n);
+    tier__wbuf_u64(w, ds->n_txn);
+    tier__wbuf_i64(w, ds->min_time);
+    tier__wbuf_i64(w, ds->max_time);
+    tier__wbuf_i64(w, ds->as_of);
+    tier__wbuf_u8(w, (uint8_t)ds->stale);
+    for (size_t r = 0; r < n; r++)
+        tier__wbuf_str(w, ds->ids.strs[r]);
+    for (size_t r = 0; r < n; r++) {
+        tier__wbuf_i64(w, ds->first_seen[r]);
+        tier__wbuf_i64(w, ds->first_buy[r]);
+        tier__wbuf_i64(w, ds->last_buy[r]);
+        tier__wbuf_f64(w, ds->net_hi[r]);
+        tier__wbuf_f64(w, ds->net_lo[r]);
+        tier__wbuf_f64(w, ds->ret_hi[r]);
+        tier__wbuf_f64(w, ds->ret_lo[r]);
+        tier__wbuf_u32(w, ds->n_orders[r]);
+        tier__wbuf_u32(w, ds->n_returns[r]);
+        tier__wbuf_u32(w, ds->n_days[r]);
+    }
+    tier__wbuf_u64(w, ds->orders.n);
+    for (size_t i = 0; ds->orders.slots && i <= ds->orders.mask; i++) {
+        const tier__order_entry *e = &ds->orders.slots[i];
+        if (!e->hash)
+            continue;
+        tier__wbuf_u64(w, e->hash);
+        tier__wbuf_u32(w, e->row);
+        tier__wbuf_u32(w, e->flags);
+    }
+    tier__wbuf_u64(w, ds->days.n);
+    for (size_t i = 0; ds->days.slots && i <= ds->days.mask; i++)
+        if (ds->days.slots[i])
+            tier__wbuf_u64(w, ds->days.slots[i]);
+}
+
+static void write_columns(tier__wbuf *w, const tier_dataset *ds)
+{
+    tier__wbuf_u64(w, ds->n_cols - N_FEATURES);
+    for (size_t i = N_FEATURES; i < ds->n_cols; i++) {
+        const tier__column *c = &ds->cols[i];
+        tier__wbuf_str(w, c->name);
+        tier__wbuf_u8(w, (uint8_t)c->type);
+        tier__wbuf_u8(w, (uint8_t)c->source);
+        tier__wbuf_u8(w, c->seen != NULL);
+        if (c->type == TIER_COLUMN_NUMERIC) {
+            tier__wbuf_f64s(w, c->num, ds->n_rows);
+        } else {
+            tier__wbuf_u64(w, c->dict.n);
+            for (size_t k = 0; k < c->dict.n; k++)
+                tier__wbuf_str(w, c->dict.strs[k]);
+            tier__wbuf_i32s(w, c->codes, ds->n_rows);
+        }
+        if (c->seen)
+            for (size_t r = 0; r < ds->n_rows; r++)
+                tier__wbuf_i64(w, c->seen[r]);
+    }
+}
+
+int tier_dataset_save(const tier_dataset *ds, const char *path)
+{
+    if (!ds || !path)
+        return tier__error(TIER_EINVAL, "tier_dataset_save: NULL argument");
+    tier__wbuf w;
+    tier__wbuf_init(&w, &ds->alloc);
+    write_state(&w, ds);
+    write_columns(&w, ds);
+    int rc = tier__file_write(path, MAGIC, FORMAT_VERSION, &w);
+    tier__wbuf_free(&w);
+    return rc;
+}
+
+static int read_state(tier_dataset *ds, tier__rbuf *r)
+{
+    uint64_t n = tier__rbuf_count(r, 5);
+    ds->n_txn = tier__rbuf_u64(r);
+    ds->min_time = tier__rbuf_i64(r);
+    ds->max_time = tier__rbuf_i64(r);
+    ds->as_of = tier__rbuf_i64(r);
+    ds->stale = tier__rbuf_u8(r) != 0;
+    if (r->failed)
+        return TIER_ECORRUPT;
+    int rc = tier__dataset_reserve_rows(ds, (size_t)n);
+    if (!rc)
+        rc = tier__strtab_reserve(&ds->ids, (size_t)n);
+    for (uint64_t i = 0; i < n && !rc && !r->failed; i++) {
+        const char *id = tier__rbuf_str(r);
+        uint32_t row;
+        if (!id || !*id)
+            return TIER_ECORRUPT;
+        rc = tier__dataset_customer(ds, id, strlen(id), &row);
+        if (!rc && row != i)
+            return TIER_ECORRUPT; /* duplicate id */
+    }
+    if (rc)
+        return rc;
+    for (size_t q = 0; q < ds->n_rows && !r->failed; q++) {
+        ds->first_seen[q] = tier__rbuf_i64(r);
+        ds->first_buy[q] = tier__rbuf_i64(r);
+        ds->last_buy[q] = tier__rbuf_i64(r);
+        ds->net_hi[q] = tier__rbuf_f64(r);
+        ds->net_lo[q] = tier__rbuf_f64(r);
+        ds->ret_hi[q] = tier__rbuf_f64(r);
+        ds->ret_lo[q] = tier__rbuf_f64(r);
+        ds->n_orders[q] = tier__rbuf_u32(r);
+        ds->n_returns[q] = tier__rbuf_u32(r);
+        ds->n_days[q] = tier__rbuf_u32(r);
+    }
+    uint64_t n_orders = tier__rbuf_count(r, 16);
+    if (r->failed || tier__orderset_reserve(&ds->alloc, &ds->orders, (size_t)n_orders))
+        return r->failed ? TIER_ECORRUPT : TIER_ENOMEM;
+    for (uint64_t i = 0; i < n_orders && !r->failed; i++) {
+        uint64_t h = tier__rbuf_u64(r);
+        uint32_t row = tier__rbuf_u32(r), flags = tier__rbuf_u32(r);
+        if (row >= ds->n_rows || !(h & 1) || flags == 0 || flags > 3)
+            return TIER_ECORRUPT;
+        if (tier__orderset_add(&ds->alloc, &ds->orders, h, row, flags) != (int)flags)
+            return TIER_ECORRUPT; /* duplicate entry */
+    }
+    uint64_t n_days = tier__rbuf_count(r, 8);
+    if (r->failed || tier__dayset_reserve(&ds->alloc, &ds->days, (size_t)n_days))
+        return r->failed ? TIER_ECORRUPT : TIER_ENOMEM;
+    for (uint64_t i = 0; i < n_days && !r->failed; i++) {
+        uint64_t k = tier__rbuf_u64(r);
+        if ((k >> 32) >= ds->n_rows || (k & 0xFFFFFFFFu) == 0)
+            return TIER_ECORRUPT;
+        if (tier__dayset_add(&ds->alloc, &ds->days, k) != 1)
+            return TIER_ECORRUPT;
+    }
+    return r->failed ? TIER_ECORRUPT : TIER_OK;
+}
+
+static int read_columns(tier_dataset *ds, tier__rbuf *r)
+{
+    uint64_t n_cols = tier__rbuf_count(r, 8);
+    for (uint64_t i = 0; i < n_cols && !r->failed; i++) {
+        const char *name = tier__rbuf_str(r);
+        uint8_t type = tier__rbuf_u8(r), source = tier__rbuf_u8(r), has_seen = tier__rbuf_u8(r);
+        if (!name || r->failed || (type != TIER_COLUMN_NUMERIC && type != TIER_COLUMN_CATEGORICAL) ||
+            source < SRC_TXN || source > SRC_SET || has_seen != (source == SRC_TXN) ||
+            tier__dataset_find_column(ds, name) >= 0)
+            return TIER_ECORRUPT;
+        size_t index;
+        int rc = tier__dataset_attribute(ds, name, (tier_column_type)type, (col_source)source, &index);
+        if (rc)
+            return rc == TIER_ENOMEM ? rc : TIER_ECORRUPT;
+        tier__column *c = &ds->cols[index];
+        if (type == TIER_COLUMN_NUMERIC) {
+            tier__rbuf_f64s(r, c->num, ds->n_rows);
+        } else {
+            uint64_t n_dict = tier__rbuf_count(r, 5);
+            for (uint64_t k = 0; k < n_dict && !r->failed; k++) {
+                const char *s = tier__rbuf_str(r);
+                int32_t code;
+                if (!s)
+                    return TIER_ECORRUPT;
+                rc = tier__dataset_category(c, s, strlen(s), &code);
+                if (rc)
+                    return rc;
+                if ((uint64_t)code != k)
+                    return TIER_ECORRUPT; /* duplicate category */
+            }
+            tier__rbuf_i32s(r, c->codes, ds->n_rows);
+            for (size_t q = 0; q < ds->n_rows; q++)
+                if (c->codes[q] < TIER_MISSING_CODE || (c->codes[q] >= 0 && (uint64_t)c->codes[q] >= n_dict))
+                    return TIER_ECORRUPT;
+        }
+        if (c->seen)
+            for (size_t q = 0; q < ds->n_rows; q++)
+                c->seen[q] = tier__rbuf_i64(r);
+    }
+    return r->failed ? TIER_ECORRUPT : TIER_OK;
+}
+
+int tier_dataset_load(tier_dataset **out, const char *path, const tier_dataset_options *opts)
+{
+    if (!out || !path)
+        return tier__error(TIER_EINVAL, "tier_dataset_load: NULL argument");
+    *out = NULL;
+    tier_dataset *ds;
+    int rc = tier_dataset_new(&ds, opts);
+    if (rc)
+        return rc;
+    unsigned char *payload;
+    size_t len;
+    uint32_t version;
+    rc = tier__file_read(&payload, &len, &version, &ds->alloc, path, MAGIC, FORMAT_VERSION);
+    if (rc) {
+        tier_dataset_free(ds);
+        return rc;
+    }
+    tier__rbuf r;
+    tier__rbuf_init(&r, payload, len);
+    rc = read_state(ds, &r);
+    if (!rc)
+        rc = read_columns(ds, &r);
+    if (!rc)
+        rc = tier__rbuf_finish(&r, path);
+    else if (rc == TIER_ECORRUPT)
+        tier__error(TIER_ECORRUPT, "%s: corrupted dataset file (inconsistent content near byte %zu)", path, r.pos);
+    tier__free(&ds->alloc, payload);
+    int64_t as_of = ds->as_of;
+    int stale = ds->stale;
+    if (!rc && as_of != TIER_AS_OF_AUTO && !stale)
+        rc = tier_dataset_compute_features(ds, as_of);
+    if (rc) {
+        tier_dataset_free(ds);
+        return rc;
+    }
+    ds->stale = stale;
+    *out = ds;
+    return TIER_OK;
+}

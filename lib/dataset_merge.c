@@ -1,0 +1,178 @@
+/* Merging datasets built from disjoint parts of one transaction log. Per-customer sums and
+ * extremes combine directly; distinct orders and days are re-counted through the sets, so an
+ * order or day that appears in both parts is counted once. */
+#include <math.h>
+#include <string.h>
+
+#include "internal/dataset_impl.h"
+#include "internal/error.h"
+
+/* Checks column types up front so that a type clash changes nothing. */
+static int check_columns(const tier_dataset *ds, const tier_dataset *other)
+{
+    for (size_t i = N_FEATURES; i < other->n_cols; i++) {
+        const tier__column *oc = &other->cols[i];
+        long k = tier__dataset_find_column(ds, oc->name);
+        if (k < 0)
+            continue;
+        const tier__column *c = &ds->cols[k];
+        if (c->source == SRC_FEATURE)
+            return tier__error(TIER_ETYPE, "merge: column '%s' is a feature in one dataset only", oc->name);
+        if (c->type != oc->type)
+            return tier__error(TIER_ETYPE, "merge: column '%s' is %s in one dataset and %s in the other",
+                               oc->name, c->type == TIER_COLUMN_NUMERIC ? "numeric" : "categorical",
+                               oc->type == TIER_COLUMN_NUMERIC ? "numeric" : "categorical");
+    }
+    return TIER_OK;
+}
+
+static void merge_state(tier_dataset *ds, size_t r, const tier_dataset *o, size_t q)
+{
+    if (o->first_seen[q] < ds->first_seen[r])
+        ds->first_seen[r] = o->first_seen[q];
+    if (o->first_buy[q] < ds->first_buy[r])
+        ds->first_buy[r] = o->first_buy[q];
+    if (o->last_buy[q] > ds->last_buy[r])
+        ds->last_buy[r] = o->last_buy[q];
+    tier__dd_add(&ds->net_hi[r], &ds->net_lo[r], o->net_hi[q]);
+    ds->net_lo[r] += o->net_lo[q];
+    tier__dd_add(&ds->ret_hi[r], &ds->ret_lo[r], o->ret_hi[q]);
+    ds->ret_lo[r] += o->ret_lo[q];
+    /* counts are corrected below for orders and days present in both */
+    ds->n_orders[r] += o->n_orders[q];
+    ds->n_returns[r] += o->n_returns[q];
+    ds->n_days[r] += o->n_days[q];
+}
+
+static int merge_sets(tier_dataset *ds, const tier_dataset *o, const uint32_t *map)
+{
+    if (tier__orderset_reserve(&ds->alloc, &ds->orders, ds->orders.n + o->orders.n) ||
+        tier__dayset_reserve(&ds->alloc, &ds->days, ds->days.n + o->days.n))
+        return TIER_ENOMEM;
+    for (size_t i = 0; o->orders.slots && i <= o->orders.mask; i++) {
+        const tier__order_entry *e = &o->orders.slots[i];
+        if (!e->hash)
+            continue;
+        uint32_t r = map[e->row];
+        int fresh = tier__orderset_add(&ds->alloc, &ds->orders, e->hash, r, e->flags);
+        if (fresh < 0)
+            return TIER_ENOMEM;
+        uint32_t already = e->flags & ~(uint32_t)fresh;
+        if (already & ORDER_PURCHASE)
+            ds->n_orders[r]--;
+        if (already & ORDER_RETURN)
+            ds->n_returns[r]--;
+    }
+    for (size_t i = 0; o->days.slots && i <= o->days.mask; i++) {
+        uint64_t k = o->days.slots[i];
+        if (!k)
+            continue;
+        uint32_t r = map[k >> 32];
+        int fresh = tier__dayset_add(&ds->alloc, &ds->days, ((uint64_t)r << 32) | (k & 0xFFFFFFFFu));
+        if (fresh < 0)
+            return TIER_ENOMEM;
+        if (!fresh)
+            ds->n_days[r]--;
+    }
+    return TIER_OK;
+}
+
+static int merge_column(tier_dataset *ds, const tier__column *oc, const tier_dataset *o, const uint32_t *map)
+{
+    size_t index;
+    int rc = tier__dataset_attribute(ds, oc->name, oc->type, oc->source, &index);
+    if (rc)
+        return rc;
+    tier__column *c = &ds->cols[index];
+    int32_t *remap = NULL;
+    if (oc->type == TIER_COLUMN_CATEGORICAL && oc->dict.n) {
+        remap = tier__malloc(&ds->alloc, oc->dict.n * sizeof *remap);
+        if (!remap)
+            return tier__oom();
+        for (size_t k = 0; k < oc->dict.n && !rc; k++)
+            rc = tier__dataset_category(c, oc->dict.strs[k], oc->dict.lens[k], &remap[k]);
+    }
+    for (size_t q = 0; q < o->n_rows && !rc; q++) {
+        size_t r = map[q];
+        int take;
+        if (oc->seen) /* transaction attribute: latest wins, other wins ties */
+            take = c->seen ? oc->seen[q] >= c->seen[r] : oc->seen[q] != INT64_MIN;
+        else          /* joined or set: other's known values overwrite */
+            take = oc->type == TIER_COLUMN_NUMERIC ? !isnan(oc->num[q]) : oc->codes[q] != TIER_MISSING_CODE;
+        if (!take)
+            continue;
+        if (c->seen && oc->seen)
+            c->seen[r] = oc->seen[q];
+        if (oc->type == TIER_COLUMN_NUMERIC)
+            c->num[r] = oc->num[q];
+        else
+            c->codes[r] = oc->codes[q] == TIER_MISSING_CODE ? TIER_MISSING_CODE : remap[oc->codes[q]];
+    }
+    tier__free(&ds->alloc, remap);
+    return rc;
+}
+
+int tier_dataset_merge(tier_dataset *ds, const tier_dataset *other)
+{
+    if (!ds || !other)
+        return tier__error(TIER_EINVAL, "tier_dataset_merge: NULL argument");
+    if (ds == other)
+        return tier__error(TIER_EINVAL, "tier_dataset_merge: cannot merge a dataset into itself");
+    int rc = check_columns(ds, other);
+    if (rc)
+        return rc;
+    uint32_t *map = tier__malloc(&ds->alloc, (other->n_rows ? other->n_rows : 1) * sizeof *map);
+    if (!map)
+        return tier__oom();
+    rc = tier__dataset_reserve_rows(ds, ds->n_rows + other->n_rows);
+    if (!rc)
+        rc = tier__strtab_reserve(&ds->ids, ds->n_rows + other->n_rows);
+    for (size_t q = 0; q < other->n_rows && !rc; q++) {
+        rc = tier__dataset_customer(ds, other->ids.strs[q], other->ids.lens[q], &map[q]);
+        if (!rc)
+            merge_state(ds, map[q], other, q);
+    }
+    if (!rc)
+        rc = merge_sets(ds, other, map);
+    for (size_t i = N_FEATURES; i < other->n_cols && !rc; i++)
+        rc = merge_column(ds, &other->cols[i], other, map);
+    tier__free(&ds->alloc, map);
+    if (rc)
+        return rc;
+    ds->n_txn += other->n_txn;
+    if (other->min_time < ds->min_time)
+        ds->min_time = other->min_time;
+    if (other->max_time > ds->max_time)
+        ds->max_time = other->max_time;
+    if (other->n_txn || other->n_rows)
+        ds->stale = 1;
+    return TIER_OK;
+}
+
+/* Swaps everything but the allocator: used when the target is still empty. */
+static void steal(tier_dataset *ds, tier_dataset *part)
+{
+    tier_dataset tmp = *ds;
+    *ds = *part;
+    *part = tmp;
+    /* the string tables point at their owner's allocator: both are the same allocator value,
+     * but the pointer must refer to the struct that now owns the table */
+    ds->ids.alloc = &ds->alloc;
+    part->ids.alloc = &part->alloc;
+    for (size_t i = 0; i < ds->n_cols; i++)
+        ds->cols[i].dict.alloc = &ds->alloc;
+    for (size_t i = 0; i < part->n_cols; i++)
+        part->cols[i].dict.alloc = &part->alloc;
+    ds->as_of = tmp.as_of;
+}
+
+int tier__dataset_absorb(tier_dataset *ds, tier_dataset *part)
+{
+    int rc = TIER_OK;
+    if (ds->n_rows == 0 && ds->n_txn == 0 && ds->n_cols == N_FEATURES)
+        steal(ds, part);
+    else
+        rc = tier_dataset_merge(ds, part);
+    tier_dataset_free(part);
+    return rc;
+}

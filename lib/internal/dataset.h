@@ -1,0 +1,54 @@
+/* Private: the fast path into a tier_dataset used by the CSV loader (no per-field copies:
+ * string views point into the parse buffer), and helpers for building partial datasets on
+ * worker threads and merging them in order. */
+#ifndef TIER_INTERNAL_DATASET_H
+#define TIER_INTERNAL_DATASET_H
+
+#include "tier/dataset.h"
+#include "alloc.h"
+
+/* A string view; not NUL-terminated. */
+typedef struct tier__sv {
+    const char *p;
+    size_t n;
+} tier__sv;
+
+/* A batch of parsed transactions, columnar. All arrays have `n` entries. */
+typedef struct tier__batch {
+    size_t n;
+    const tier__sv *ids;          /* non-empty customer ids */
+    const int64_t *times;         /* seconds since the epoch */
+    const double *amounts;        /* finite */
+    const tier__sv *orders;       /* NULL, or views with n == 0 meaning "no order id" */
+    size_t n_cat;                 /* categorical attribute columns from the transactions */
+    const char *const *cat_names; /* n_cat column names */
+    const tier__sv *const *cat_values; /* n_cat arrays of n views; p == NULL means missing */
+    size_t n_num;                 /* numeric attribute columns from the transactions */
+    const char *const *num_names;
+    const double *const *num_values; /* n_num arrays of n values; NaN means missing */
+} tier__batch;
+
+/* Adds a batch (as tier_dataset_add_transactions does). Attribute columns are created on first
+ * use; an attribute takes the value of the customer's latest transaction (equal times: later
+ * row wins). On ENOMEM the dataset may hold part of the batch: callers that must leave the
+ * target unchanged add to a scratch dataset and tier__dataset_absorb() it. */
+int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b);
+
+/* Joins attribute values by customer id (the batch's ids, cat_* and num_* are used; times and
+ * amounts are ignored and may be NULL). Unknown ids are skipped and counted in *unmatched. */
+int tier__dataset_join_batch(size_t *unmatched, tier_dataset *ds, const tier__batch *b);
+
+/* Creates an empty dataset with ds's allocator and thread setting. */
+int tier__dataset_new_like(tier_dataset **out, const tier_dataset *ds);
+
+/* Merges `part` into `ds` and frees `part` (also on failure). When ds has no customers and
+ * no columns beyond the features, part's storage is moved instead of copied. */
+int tier__dataset_absorb(tier_dataset *ds, tier_dataset *part);
+
+const tier__alloc *tier__dataset_alloc(const tier_dataset *ds);
+unsigned tier__dataset_threads(const tier_dataset *ds);
+
+/* Normalises a customer id view: trims ASCII spaces; "17850.0" / "17850.000" → "17850". */
+tier__sv tier__normalize_id(tier__sv id);
+
+#endif

@@ -1,0 +1,44 @@
+/* Private: an interning string table (string <-> dense index), used for customer ids and
+ * categorical dictionaries. Strings live in a chunked arena, so pointers returned by
+ * tier__strtab_get stay valid until the table is freed. Lookups are O(1) on average. */
+#ifndef TIER_INTERNAL_STRTAB_H
+#define TIER_INTERNAL_STRTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+
+typedef struct tier__strchunk tier__strchunk;
+
+typedef struct tier__strtab {
+    const tier__alloc *alloc;
+    tier__strchunk *chunks; /* arena; newest first */
+    char *cur;
+    size_t cur_left;
+    const char **strs;      /* index -> string (NUL-terminated) */
+    uint32_t *lens;
+    uint64_t *hashes;
+    size_t n, cap;
+    uint32_t *slots;        /* 0 = empty, else index + 1 */
+    size_t mask;            /* slots has mask + 1 entries, a power of two */
+} tier__strtab;
+
+void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc);
+void tier__strtab_free(tier__strtab *t);
+
+uint64_t tier__hash_bytes(const void *p, size_t n);
+
+/* Finds or adds `s[0..len)`. *index receives its index; *created (may be NULL) whether it was
+ * added. Returns TIER_OK or TIER_ENOMEM (recorded). Strings may contain any bytes but NUL. */
+int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *index, int *created);
+
+/* Returns the index of s[0..len), or -1. */
+long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
+
+static inline const char *tier__strtab_get(const tier__strtab *t, size_t i) { return t->strs[i]; }
+
+/* Reserves room for `n` strings in total (slots and index arrays). */
+int tier__strtab_reserve(tier__strtab *t, size_t n);
+
+#endif

@@ -1,0 +1,206 @@
+/* Interning string table: open addressing over dense indices, strings in a chunked arena so
+ * that growing never moves them (callers hand out pointers to ids and category names). */
+#include <string.h>
+
+#include "internal/error.h"
+#include "internal/strtab.h"
+
+#define CHUNK_MIN 65536
+
+struct tier__strchunk {
+    tier__strchunk *next;
+    /* string bytes follow */
+};
+
+void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc)
+{
+    memset(t, 0, sizeof *t);
+    t->alloc = alloc;
+}
+
+void tier__strtab_free(tier__strtab *t)
+{
+    tier__strchunk *c = t->chunks;
+    while (c) {
+        tier__strchunk *next = c->next;
+        tier__free(t->alloc, c);
+        c = next;
+    }
+    tier__free(t->alloc, (void *)t->strs);
+    tier__free(t->alloc, t->lens);
+    tier__free(t->alloc, t->hashes);
+    tier__free(t->alloc, t->slots);
+    const tier__alloc *a = t->alloc;
+    memset(t, 0, sizeof *t);
+    t->alloc = a;
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+/* A small fast hash for short keys (ids are typically 4-20 bytes): 8 bytes at a time,
+ * multiply-mix, finalised with the length. Not cryptographic; the table tolerates collisions. */
+uint64_t tier__hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+    while (n >= 8) {
+        h = (h ^ load64(p)) * 0x87c37b91114253d5ULL;
+        h = (h << 31) | (h >> 33);
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t tail = 0;
+        memcpy(&tail, p, n);
+        h = (h ^ tail) * 0x4cf5ad432745937fULL;
+    }
+    return mix64(h);
+}
+
+static int rehash(tier__strtab *t, size_t nslots)
+{
+    uint32_t *slots = tier__calloc(t->alloc, nslots, sizeof *slots);
+    if (!slots)
+        return tier__oom();
+    size_t mask = nslots - 1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t s = (size_t)t->hashes[i] & mask;
+        while (slots[s])
+            s = (s + 1) & mask;
+        slots[s] = (uint32_t)(i + 1);
+    }
+    tier__free(t->alloc, t->slots);
+    t->slots = slots;
+    t->mask = mask;
+    return TIER_OK;
+}
+
+int tier__strtab_reserve(tier__strtab *t, size_t n)
+{
+    if (n > 0xFFFFFFFEu)
+        return tier__error(TIER_ENOMEM, "more than 4294967294 distinct strings");
+    if (n > t->cap) {
+        size_t cap = t->cap;
+        void *strs = (void *)t->strs, *lens = t->lens, *hashes = t->hashes;
+        size_t c1 = cap, c2 = cap;
+        if (tier__grow(t->alloc, &strs, &cap, n, sizeof(char *)) ||
+            tier__grow(t->alloc, &lens, &c1, n, sizeof(uint32_t)) ||
+            tier__grow(t->alloc, &hashes, &c2, n, sizeof(uint64_t))) {
+            t->strs = strs;
+            t->lens = lens;
+            t->hashes = hashes;
+            return TIER_ENOMEM;
+        }
+        t->strs = strs;
+        t->lens = lens;
+        t->hashes = hashes;
+        /* the three grew from the same capacity with the same rule */
+        t->cap = cap < c1 ? (cap < c2 ? cap : c2) : (c1 < c2 ? c1 : c2);
+    }
+    /* keep the load factor at most 1/2 */
+    size_t want = t->slots ? t->mask + 1 : 0;
+    if (want < 2 * n || !t->slots) {
+        size_t nslots = 16;
+        while (nslots < 2 * n)
+            nslots *= 2;
+        if (!t->slots || nslots > t->mask + 1)
+            return rehash(t, nslots);
+    }
+    return TIER_OK;
+}
+
+static char *arena_copy(tier__strtab *t, const char *s, size_t len)
+{
+    if (t->cur_left < len + 1) {
+        size_t size = len + 1 > CHUNK_MIN ? len + 1 : CHUNK_MIN;
+        tier__strchunk *c = tier__malloc(t->alloc, sizeof *c + size);
+        if (!c)
+            return NULL;
+        c->next = t->chunks;
+        t->chunks = c;
+        t->cur = (char *)(c + 1);
+        t->cur_left = size;
+    }
+    char *p = t->cur;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    t->cur += len + 1;
+    t->cur_left -= len + 1;
+    return p;
+}
+
+static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint64_t h, size_t *slot)
+{
+    if (!t->slots) {
+        *slot = 0;
+        return -1;
+    }
+    size_t i = (size_t)h & t->mask;
+    for (;;) {
+        uint32_t v = t->slots[i];
+        if (v == 0) {
+            *slot = i;
+            return -1;
+        }
+        size_t k = v - 1;
+        if (t->hashes[k] == h && t->lens[k] == len && memcmp(t->strs[k], s, len) == 0) {
+            *slot = i;
+            return (long)k;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *index, int *created)
+{
+    uint64_t h = tier__hash_bytes(s, len);
+    size_t slot;
+    long k = lookup(t, s, len, h, &slot);
+    if (k >= 0) {
+        *index = (uint32_t)k;
+        if (created)
+            *created = 0;
+        return TIER_OK;
+    }
+    if (len > 0xFFFFFFFEu)
+        return tier__error(TIER_EINVAL, "string of %zu bytes is too long", len);
+    if (t->n + 1 > t->cap || !t->slots || 2 * (t->n + 1) > t->mask + 1) {
+        int rc = tier__strtab_reserve(t, t->n + 1 > 2 * t->n ? t->n + 1 : 2 * t->n);
+        if (rc)
+            return rc;
+        lookup(t, s, len, h, &slot);
+    }
+    char *copy = arena_copy(t, s, len);
+    if (!copy)
+        return tier__oom();
+    size_t i = t->n++;
+    t->strs[i] = copy;
+    t->lens[i] = (uint32_t)len;
+    t->hashes[i] = h;
+    t->slots[slot] = (uint32_t)(i + 1);
+    *index = (uint32_t)i;
+    if (created)
+        *created = 1;
+    return TIER_OK;
+}
+
+long tier__strtab_find(const tier__strtab *t, const char *s, size_t len)
+{
+    size_t slot;
+    return lookup(t, s, len, tier__hash_bytes(s, len), &slot);
+}

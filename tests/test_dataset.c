@@ -1,0 +1,666 @@
+/* Tests for include/tier/dataset.h: building customers from transactions, features, columns,
+ * joins, merge, save/load, allocators and bad input. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define DAY 86400
+/* 2011-01-01T00:00:00Z */
+#define T0 1293840000LL
+
+static tier_dataset *new_ds(void)
+{
+    tier_dataset *ds = NULL;
+    TIER_CHECK(tier_dataset_new(&ds, NULL));
+    return ds;
+}
+
+static const double *col(const tier_dataset *ds, const char *name)
+{
+    const double *v = NULL;
+    TIER_CHECK(tier_dataset_numeric(&v, ds, name));
+    return v;
+}
+
+static double feat(const tier_dataset *ds, const char *id, const char *name)
+{
+    size_t row;
+    if (tier_dataset_find(&row, ds, id) != TIER_OK)
+        fail_msg("customer %s not found", id);
+    return col(ds, name)[row];
+}
+
+static void test_options(void **state)
+{
+    (void)state;
+    tier_dataset_options o;
+    TIER_CHECK(tier_dataset_options_init(&o, TIER_DATASET_OPTIONS_VERSION));
+    assert_int_equal(o.version, TIER_DATASET_OPTIONS_VERSION);
+    assert_null(o.allocator);
+    TIER_EXPECT_ERROR(tier_dataset_options_init(&o, 99), TIER_EVERSION, "version 99");
+    o.version = 99;
+    tier_dataset *ds = (tier_dataset *)1;
+    TIER_EXPECT_ERROR(tier_dataset_new(&ds, &o), TIER_EVERSION, "not supported");
+    assert_null(ds);
+}
+
+/* Two customers, hand-computed features. */
+static void test_features_by_hand(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "a", "b", "a", "a", "a", "b" };
+    const int64_t t[] = { T0, T0 + 3600, T0 + 10 * DAY, T0 + 10 * DAY + 60, T0 + 20 * DAY, T0 + 5 * DAY };
+    const double amt[] = { 100.0, 5.5, 50.0, 25.0, -30.0, 0.0 };
+    const char *orders[] = { "o1", "o2", "o3", "o3", "c3", "o4" };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 6, ids, t, amt, orders));
+    assert_int_equal(tier_dataset_size(ds), 2);
+    assert_int_equal(tier_dataset_transaction_count(ds), 6);
+    assert_true(tier_dataset_is_stale(ds));
+    const double *v;
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "recency"), TIER_ESTALE, "tier_dataset_compute_features");
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_false(tier_dataset_is_stale(ds));
+    /* as_of = latest transaction (T0 + 20 days) + 1 day */
+    assert_int_equal(tier_dataset_as_of(ds), T0 + 21 * DAY);
+    /* customer a: purchases at T0 and T0+10d (two lines of o3), a return at T0+20d */
+    assert_true(feat(ds, "a", "recency") == (double)(11 * DAY - 60) / DAY);
+    assert_true(feat(ds, "a", "frequency") == 2.0);
+    assert_true(feat(ds, "a", "monetary") == 145.0);
+    assert_true(feat(ds, "a", "avg_order_value") == 72.5);
+    assert_true(feat(ds, "a", "first_purchase") == (double)T0);
+    assert_true(feat(ds, "a", "last_purchase") == (double)(T0 + 10 * DAY + 60));
+    assert_true(feat(ds, "a", "tenure") == 21.0);
+    assert_true(feat(ds, "a", "purchase_days") == 2.0);
+    assert_true(feat(ds, "a", "returns") == 1.0);
+    assert_true(feat(ds, "a", "returns_value") == 30.0);
+    assert_true(feat(ds, "a", "repeat_count") == 1.0);
+    assert_true(feat(ds, "a", "t_x") == (double)(10 * DAY + 60) / DAY);
+    assert_true(feat(ds, "a", "T") == 21.0);
+    /* customer b: one purchase, one free item (counts as neither) */
+    assert_true(feat(ds, "b", "frequency") == 1.0);
+    assert_true(feat(ds, "b", "monetary") == 5.5);
+    assert_true(feat(ds, "b", "returns") == 0.0);
+    assert_true(feat(ds, "b", "repeat_count") == 0.0);
+    assert_true(feat(ds, "b", "t_x") == 0.0);
+    /* the free item at T0+5d does not move recency */
+    assert_true(feat(ds, "b", "recency") == (double)(21 * DAY - 3600) / DAY);
+    tier_dataset_free(ds);
+}
+
+static void test_without_order_ids_rows_are_orders(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "x", "x", "x" };
+    const int64_t t[] = { T0, T0, T0 + DAY };
+    const double amt[] = { 1.0, 2.0, -1.0 };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 3, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_compute_features(ds, T0 + 2 * DAY));
+    assert_true(feat(ds, "x", "frequency") == 2.0);
+    assert_true(feat(ds, "x", "purchase_days") == 1.0); /* same day merged */
+    assert_true(feat(ds, "x", "returns") == 1.0);
+    assert_true(feat(ds, "x", "monetary") == 2.0);
+    tier_dataset_free(ds);
+}
+
+static void test_all_returns(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "r", "r" };
+    const int64_t t[] = { T0, T0 + DAY };
+    const double amt[] = { -10.0, -2.5 };
+    const char *orders[] = { "C1", "C2" };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 2, ids, t, amt, orders));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_true(feat(ds, "r", "frequency") == 0.0);
+    assert_true(feat(ds, "r", "monetary") == -12.5);
+    assert_true(feat(ds, "r", "returns") == 2.0);
+    assert_true(feat(ds, "r", "returns_value") == 12.5);
+    assert_true(isnan(feat(ds, "r", "recency")));
+    assert_true(isnan(feat(ds, "r", "avg_order_value")));
+    assert_true(isnan(feat(ds, "r", "first_purchase")));
+    assert_true(isnan(feat(ds, "r", "repeat_count")));
+    assert_true(isnan(feat(ds, "r", "T")));
+    assert_true(feat(ds, "r", "tenure") == 2.0);
+    tier_dataset_free(ds);
+}
+
+static void test_bad_input_adds_nothing(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "a", "b", "" };
+    const int64_t t[] = { T0, T0, T0 };
+    double amt[] = { 1.0, NAN, 1.0 };
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 2, ids, t, amt, NULL), TIER_ERANGE, "transaction 1");
+    assert_int_equal(tier_dataset_size(ds), 0);
+    amt[1] = INFINITY;
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 2, ids, t, amt, NULL), TIER_ERANGE, "not finite");
+    amt[1] = 1.0;
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 3, ids, t, amt, NULL), TIER_EINVAL, "transaction 2");
+    const char *nullid[] = { "a", NULL };
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 2, nullid, t, amt, NULL), TIER_EINVAL, "NULL or empty");
+    const int64_t far[] = { 400000000000LL };
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 1, ids, far, amt, NULL), TIER_ERANGE, "years 0..9999");
+    TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, 1, ids, NULL, amt, NULL), TIER_EINVAL, "must not be NULL");
+    assert_int_equal(tier_dataset_size(ds), 0);
+    assert_int_equal(tier_dataset_transaction_count(ds), 0);
+    TIER_CHECK(tier_dataset_add_transactions(ds, 0, NULL, NULL, NULL, NULL));
+    TIER_EXPECT_ERROR(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO), TIER_EEMPTY, "no transactions");
+    /* an explicit as_of on an empty dataset is fine: zero rows */
+    TIER_CHECK(tier_dataset_compute_features(ds, T0));
+    assert_non_null(col(ds, "monetary"));
+    TIER_CHECK(tier_dataset_add_transactions(ds, 1, ids, t, amt, NULL));
+    TIER_EXPECT_ERROR(tier_dataset_compute_features(ds, T0 - 1), TIER_EINVAL, "before the latest transaction (2011-01-01 00:00:00)");
+    tier_dataset_free(ds);
+}
+
+static void test_huge_amounts(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "h", "h", "h", "o", "o" };
+    const int64_t t[] = { T0, T0, T0, T0, T0 };
+    /* 1e16 + 1 + 1 is not representable step by step in plain doubles (1e16 + 1 == 1e16), but
+     * double-double accumulation keeps the exact 1e16 + 2. */
+    const double amt[] = { 1e16, 1.0, 1.0, 1e308, 1e308 };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 3, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_true(feat(ds, "h", "monetary") == 1e16 + 2.0);
+    /* an overflowing total is an error, not a silent infinity */
+    TIER_CHECK(tier_dataset_add_transactions(ds, 2, ids + 3, t + 3, amt + 3, NULL));
+    TIER_EXPECT_ERROR(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO), TIER_ERANGE, "customer 'o'");
+    tier_dataset_free(ds);
+}
+
+static void test_lookup_and_columns(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "c1", "c2", "c3", "c2" };
+    const int64_t t[] = { T0, T0, T0, T0 };
+    const double amt[] = { 1, 2, 3, 4 };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 4, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    size_t row;
+    TIER_CHECK(tier_dataset_find(&row, ds, "c3"));
+    assert_int_equal(row, 2);
+    assert_string_equal(tier_dataset_customer_id(ds, 1), "c2");
+    assert_null(tier_dataset_customer_id(ds, 3));
+    assert_int_equal(tier_dataset_find(&row, ds, "nobody"), TIER_ENOTFOUND);
+    /* features first, in the documented order */
+    static const char *const names[] = { "recency", "frequency", "monetary", "avg_order_value",
+                                         "first_purchase", "last_purchase", "tenure", "purchase_days",
+                                         "returns", "returns_value", "repeat_count", "t_x", "T" };
+    assert_int_equal(tier_dataset_column_count(ds), 13);
+    for (size_t i = 0; i < 13; i++)
+        assert_string_equal(tier_dataset_column_name(ds, i), names[i]);
+    assert_null(tier_dataset_column_name(ds, 13));
+    const double *v;
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "monetry"), TIER_ENOTFOUND, "did you mean 'monetary'");
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "zzzzzzzzzz"), TIER_ENOTFOUND, "unknown column 'zzzzzzzzzz'");
+    tier_column_type type;
+    TIER_CHECK(tier_dataset_column_type(&type, ds, "tenure"));
+    assert_int_equal(type, TIER_COLUMN_NUMERIC);
+
+    /* set columns: numeric and categorical, replacing, reserved names, bad codes */
+    const double score[] = { 0.5, NAN, 2.0 };
+    TIER_CHECK(tier_dataset_set_numeric(ds, "score", score));
+    assert_true(col(ds, "score")[0] == 0.5);
+    const double score2[] = { 7, 8, 9 };
+    TIER_CHECK(tier_dataset_set_numeric(ds, "score", score2));
+    assert_true(col(ds, "score")[2] == 9.0);
+    assert_int_equal(tier_dataset_column_count(ds), 14);
+    TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "monetary", score), TIER_EINVAL, "feature column");
+    TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "", score), TIER_EINVAL, "empty");
+    TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "bad\nname", score), TIER_EINVAL, "control character");
+    const int32_t codes[] = { 1, TIER_MISSING_CODE, 0 };
+    const char *const dict[] = { "Gold", "Silver" };
+    TIER_CHECK(tier_dataset_set_categorical(ds, "tier", codes, dict, 2));
+    const int32_t *c;
+    const char *const *d;
+    size_t nd;
+    TIER_CHECK(tier_dataset_categorical(&c, &d, &nd, ds, "tier"));
+    assert_int_equal(nd, 2);
+    assert_string_equal(d[c[0]], "Silver");
+    assert_int_equal(c[1], TIER_MISSING_CODE);
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "tier"), TIER_ETYPE, "categorical");
+    TIER_EXPECT_ERROR(tier_dataset_categorical(&c, NULL, NULL, ds, "score"), TIER_ETYPE, "numeric");
+    const int32_t bad[] = { 2, 0, 0 };
+    TIER_EXPECT_ERROR(tier_dataset_set_categorical(ds, "tier2", bad, dict, 2), TIER_EINVAL, "code 2");
+    const char *const dup[] = { "A", "A" };
+    TIER_EXPECT_ERROR(tier_dataset_set_categorical(ds, "tier2", codes, dup, 2), TIER_EINVAL, "appears twice");
+    assert_int_equal(tier_dataset_column_type(&type, ds, "tier2"), TIER_ENOTFOUND);
+    /* a numeric column can be replaced by a categorical one of the same name */
+    TIER_CHECK(tier_dataset_set_categorical(ds, "score", codes, dict, 2));
+    TIER_CHECK(tier_dataset_column_type(&type, ds, "score"));
+    assert_int_equal(type, TIER_COLUMN_CATEGORICAL);
+    tier_dataset_free(ds);
+}
+
+static void test_joins(void **state)
+{
+    (void)state;
+    tier_dataset *ds = new_ds();
+    const char *ids[] = { "c1", "c2", "c3" };
+    const int64_t t[] = { T0, T0, T0 };
+    const double amt[] = { 1, 2, 3 };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 3, ids, t, amt, NULL));
+    const char *jids[] = { "c3", "zz", "c1", "c3" };
+    const double age[] = { 30, 99, 41, 31 };
+    size_t unmatched = 99;
+    TIER_CHECK(tier_dataset_join_numeric(&unmatched, ds, "age", 4, jids, age));
+    assert_int_equal(unmatched, 1);
+    const double *a = col(ds, "age"); /* attribute columns are readable while features are stale */
+    assert_true(a[0] == 41 && isnan(a[1]) && a[2] == 31); /* later entries win */
+    const char *country[] = { "FR", "UK", NULL, "DE" };
+    TIER_CHECK(tier_dataset_join_categorical(&unmatched, ds, "country", 4, jids, country));
+    const int32_t *c;
+    const char *const *d;
+    size_t nd;
+    TIER_CHECK(tier_dataset_categorical(&c, &d, &nd, ds, "country"));
+    assert_int_equal(nd, 2); /* FR, DE in order of first appearance; the unmatched UK is not kept */
+    assert_int_equal(c[0], TIER_MISSING_CODE);
+    assert_int_equal(c[1], TIER_MISSING_CODE);
+    assert_string_equal(d[c[2]], "DE");
+    TIER_EXPECT_ERROR(tier_dataset_join_numeric(NULL, ds, "country", 1, jids, age), TIER_ETYPE, "categorical");
+    /* new customers get missing attributes */
+    const char *nid[] = { "c4" };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 1, nid, t, amt, NULL));
+    assert_true(isnan(col(ds, "age")[3]));
+    TIER_CHECK(tier_dataset_categorical(&c, NULL, NULL, ds, "country"));
+    assert_int_equal(c[3], TIER_MISSING_CODE);
+    tier_dataset_free(ds);
+}
+
+/* ---- a reproducible random log, used for merge, order and save/load tests ----------------- */
+
+typedef struct log {
+    size_t n;
+    char (*ids)[16];
+    char (*orders)[16];
+    const char **id_ptrs, **order_ptrs;
+    int64_t *times;
+    double *amounts;
+} log_t;
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static log_t make_log(size_t n, uint64_t seed)
+{
+    log_t L;
+    L.n = n;
+    L.ids = calloc(n, 16);
+    L.orders = calloc(n, 16);
+    L.id_ptrs = calloc(n, sizeof(char *));
+    L.order_ptrs = calloc(n, sizeof(char *));
+    L.times = calloc(n, sizeof(int64_t));
+    L.amounts = calloc(n, sizeof(double));
+    rng_state = seed;
+    for (size_t i = 0; i < n; i++) {
+        unsigned cust = (unsigned)(rnd() % 97);
+        snprintf(L.ids[i], 16, "cust%u", cust);
+        /* orders are shared by a few consecutive lines and may repeat */
+        snprintf(L.orders[i], 16, "o%u", (unsigned)(rnd() % 400));
+        L.id_ptrs[i] = L.ids[i];
+        L.order_ptrs[i] = (rnd() % 10) ? L.orders[i] : NULL;
+        L.times[i] = T0 + (int64_t)(rnd() % (400 * DAY));
+        /* cents, a few returns, a few free items */
+        int64_t cents = (int64_t)(rnd() % 100000);
+        unsigned kind = (unsigned)(rnd() % 20);
+        L.amounts[i] = kind == 0 ? -(double)cents / 100.0 : kind == 1 ? 0.0 : (double)cents / 100.0;
+    }
+    return L;
+}
+
+static void free_log(log_t *L)
+{
+    free(L->ids);
+    free(L->orders);
+    free(L->id_ptrs);
+    free(L->order_ptrs);
+    free(L->times);
+    free(L->amounts);
+}
+
+static void add_range(tier_dataset *ds, const log_t *L, size_t from, size_t to)
+{
+    TIER_CHECK(tier_dataset_add_transactions(ds, to - from, L->id_ptrs + from, L->times + from,
+                                             L->amounts + from, L->order_ptrs + from));
+    /* a categorical and a numeric attribute taken from the transactions, via the join API of
+     * a second dataset is not possible here; attributes by time are covered in test_csv */
+}
+
+/* Asserts that two datasets hold the same customers with bit-identical feature columns. */
+static void assert_same(const tier_dataset *a, const tier_dataset *b, int same_order)
+{
+    assert_int_equal(tier_dataset_size(a), tier_dataset_size(b));
+    assert_int_equal(tier_dataset_transaction_count(a), tier_dataset_transaction_count(b));
+    assert_int_equal(tier_dataset_column_count(a), tier_dataset_column_count(b));
+    size_t n = tier_dataset_size(a);
+    for (size_t k = 0; k < tier_dataset_column_count(a); k++) {
+        const char *name = tier_dataset_column_name(a, k);
+        assert_string_equal(name, tier_dataset_column_name(b, k));
+        tier_column_type type;
+        TIER_CHECK(tier_dataset_column_type(&type, a, name));
+        if (type != TIER_COLUMN_NUMERIC)
+            continue;
+        const double *va = col(a, name), *vb = col(b, name);
+        for (size_t r = 0; r < n; r++) {
+            const char *id = tier_dataset_customer_id(a, r);
+            size_t rb = r;
+            if (same_order)
+                assert_string_equal(id, tier_dataset_customer_id(b, r));
+            else
+                TIER_CHECK(tier_dataset_find(&rb, b, id));
+            if (memcmp(&va[r], &vb[rb], sizeof(double)) != 0)
+                fail_msg("column %s, customer %s: %.17g vs %.17g", name, id, va[r], vb[rb]);
+        }
+    }
+}
+
+static void test_merge_equals_whole(void **state)
+{
+    (void)state;
+    log_t L = make_log(20000, 42);
+    tier_dataset *whole = new_ds();
+    add_range(whole, &L, 0, L.n);
+    TIER_CHECK(tier_dataset_compute_features(whole, TIER_AS_OF_AUTO));
+    /* several split points, including ones that cut through shared orders and days */
+    const size_t cuts[] = { 1, 7, 9999, 19999 };
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        tier_dataset *a = new_ds(), *b = new_ds();
+        add_range(a, &L, 0, cuts[c]);
+        add_range(b, &L, cuts[c], L.n);
+        TIER_CHECK(tier_dataset_merge(a, b));
+        assert_true(tier_dataset_is_stale(a));
+        TIER_CHECK(tier_dataset_compute_features(a, TIER_AS_OF_AUTO));
+        assert_same(whole, a, 1);
+        tier_dataset_free(a);
+        tier_dataset_free(b);
+    }
+    /* interleaved parts (every other transaction) merge to the same features */
+    tier_dataset *even = new_ds(), *odd = new_ds();
+    for (size_t i = 0; i < L.n; i++)
+        add_range(i % 2 ? odd : even, &L, i, i + 1);
+    TIER_CHECK(tier_dataset_merge(even, odd));
+    TIER_CHECK(tier_dataset_compute_features(even, TIER_AS_OF_AUTO));
+    assert_same(whole, even, 0);
+    TIER_EXPECT_ERROR(tier_dataset_merge(even, even), TIER_EINVAL, "itself");
+    tier_dataset_free(even);
+    tier_dataset_free(odd);
+    tier_dataset_free(whole);
+    free_log(&L);
+}
+
+static void test_transaction_order_does_not_matter(void **state)
+{
+    (void)state;
+    log_t L = make_log(5000, 7);
+    tier_dataset *fwd = new_ds(), *rev = new_ds();
+    add_range(fwd, &L, 0, L.n);
+    for (size_t i = L.n; i-- > 0;)
+        add_range(rev, &L, i, i + 1);
+    TIER_CHECK(tier_dataset_compute_features(fwd, T0 + 500 * DAY));
+    TIER_CHECK(tier_dataset_compute_features(rev, T0 + 500 * DAY));
+    assert_same(fwd, rev, 0);
+    tier_dataset_free(fwd);
+    tier_dataset_free(rev);
+    free_log(&L);
+}
+
+static void test_merge_columns(void **state)
+{
+    (void)state;
+    tier_dataset *a = new_ds(), *b = new_ds();
+    const char *ids[] = { "p", "q" };
+    const int64_t t[] = { T0, T0 };
+    const double amt[] = { 1, 1 };
+    TIER_CHECK(tier_dataset_add_transactions(a, 2, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_add_transactions(b, 1, ids + 1, t, amt, NULL));
+    const double av[] = { 1, 2 }, bv[] = { NAN };
+    const char *seg_a[] = { "x", "y" }, *seg_b[] = { "z" };
+    TIER_CHECK(tier_dataset_join_numeric(NULL, a, "v", 2, ids, av));
+    TIER_CHECK(tier_dataset_join_numeric(NULL, b, "v", 1, ids + 1, bv));
+    TIER_CHECK(tier_dataset_join_categorical(NULL, a, "seg", 2, ids, seg_a));
+    TIER_CHECK(tier_dataset_join_categorical(NULL, b, "seg", 1, ids + 1, seg_b));
+    TIER_CHECK(tier_dataset_merge(a, b));
+    assert_true(col(a, "v")[1] == 2.0); /* other's missing value does not overwrite */
+    const int32_t *c;
+    const char *const *d;
+    TIER_CHECK(tier_dataset_categorical(&c, &d, NULL, a, "seg"));
+    assert_string_equal(d[c[1]], "z");
+    assert_string_equal(d[c[0]], "x");
+    /* type clash changes nothing */
+    tier_dataset *e = new_ds();
+    TIER_CHECK(tier_dataset_add_transactions(e, 1, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_join_categorical(NULL, e, "v", 1, ids, seg_a));
+    size_t before = tier_dataset_column_count(a);
+    TIER_EXPECT_ERROR(tier_dataset_merge(a, e), TIER_ETYPE, "'v'");
+    assert_int_equal(tier_dataset_column_count(a), before);
+    tier_dataset_free(a);
+    tier_dataset_free(b);
+    tier_dataset_free(e);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    log_t L = make_log(8000, 99);
+    tier_dataset *ds = new_ds();
+    add_range(ds, &L, 0, 6000);
+    const char *jid[] = { "cust1", "cust2" };
+    const char *jv[] = { "UK", "FR" };
+    TIER_CHECK(tier_dataset_join_categorical(NULL, ds, "country", 2, jid, jv));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    const char *path = test_temp_path("ds.tier");
+    TIER_CHECK(tier_dataset_save(ds, path));
+    tier_dataset *back = NULL;
+    TIER_CHECK(tier_dataset_load(&back, path, NULL));
+    assert_false(tier_dataset_is_stale(back));
+    assert_int_equal(tier_dataset_as_of(back), tier_dataset_as_of(ds));
+    assert_same(ds, back, 1);
+    const int32_t *c;
+    const char *const *d;
+    TIER_CHECK(tier_dataset_categorical(&c, &d, NULL, back, "country"));
+    size_t row;
+    TIER_CHECK(tier_dataset_find(&row, back, "cust2"));
+    assert_string_equal(d[c[row]], "FR");
+    /* load, add the next part, recompute == built from scratch */
+    add_range(back, &L, 6000, L.n);
+    add_range(ds, &L, 6000, L.n);
+    TIER_CHECK(tier_dataset_compute_features(back, TIER_AS_OF_AUTO));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_same(ds, back, 1);
+    tier_dataset_free(back);
+
+    /* corruption: every truncation and a flipped byte anywhere are rejected */
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)size);
+    assert_int_equal(fread(bytes, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    const char *bad = test_temp_path("bad.tier");
+    const long cuts[] = { 0, 5, 23, 24, size / 2, size - 1 };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        f = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)cuts[i], f);
+        fclose(f);
+        tier_dataset *x = (tier_dataset *)1;
+        TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_ECORRUPT, "bad.tier");
+        assert_null(x);
+    }
+    const long flips[] = { 3, 30, size / 3, size - 2 };
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        bytes[flips[i]] ^= 0x20;
+        f = fopen(bad, "wb");
+        fwrite(bytes, 1, (size_t)size, f);
+        fclose(f);
+        tier_dataset *x = NULL;
+        int rc = tier_dataset_load(&x, bad, NULL);
+        assert_true(rc == TIER_ECORRUPT);
+        assert_null(x);
+        bytes[flips[i]] ^= 0x20;
+    }
+    /* a newer format version is named as such */
+    bytes[8] = 9;
+    f = fopen(bad, "wb");
+    fwrite(bytes, 1, (size_t)size, f);
+    fclose(f);
+    tier_dataset *x = NULL;
+    TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_EVERSION, "version 9");
+    free(bytes);
+    TIER_EXPECT_ERROR(tier_dataset_load(&x, test_temp_path("missing.tier"), NULL), TIER_ENOTFOUND, "missing.tier");
+    TIER_EXPECT_ERROR(tier_dataset_save(ds, "/nonexistent-dir/x.tier"), TIER_EIO, "/nonexistent-dir/x.tier");
+    tier_dataset_free(ds);
+    free_log(&L);
+}
+
+/* ---- allocators ------------------------------------------------------------------------------ */
+
+typedef struct counting {
+    long live, calls, fail_at;
+} counting;
+
+static void *c_malloc(void *u, size_t n)
+{
+    counting *c = u;
+    if (c->fail_at && ++c->calls >= c->fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        c->live++;
+    return p;
+}
+
+static void *c_realloc(void *u, void *p, size_t n)
+{
+    counting *c = u;
+    if (c->fail_at && ++c->calls >= c->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        c->live++;
+    return q;
+}
+
+static void c_free(void *u, void *p)
+{
+    counting *c = u;
+    c->live--;
+    free(p);
+}
+
+static int build_with(counting *c, const log_t *L)
+{
+    tier_allocator a = { c_malloc, c_realloc, c_free, c };
+    tier_dataset_options o = TIER_DATASET_OPTIONS_INIT;
+    o.allocator = &a;
+    tier_dataset *ds = NULL, *other = NULL;
+    int rc = tier_dataset_new(&ds, &o);
+    if (!rc)
+        rc = tier_dataset_new(&other, &o);
+    if (!rc)
+        rc = tier_dataset_add_transactions(ds, L->n / 2, L->id_ptrs, L->times, L->amounts, L->order_ptrs);
+    if (!rc)
+        rc = tier_dataset_add_transactions(other, L->n - L->n / 2, L->id_ptrs + L->n / 2,
+                                           L->times + L->n / 2, L->amounts + L->n / 2,
+                                           L->order_ptrs + L->n / 2);
+    if (!rc)
+        rc = tier_dataset_join_categorical(NULL, ds, "k", 1, L->id_ptrs, L->id_ptrs);
+    if (!rc)
+        rc = tier_dataset_merge(ds, other);
+    if (!rc)
+        rc = tier_dataset_compute_features(ds, TIER_AS_OF_AUTO);
+    tier_dataset_free(ds);
+    tier_dataset_free(other);
+    return rc;
+}
+
+static void test_custom_allocator(void **state)
+{
+    (void)state;
+    log_t L = make_log(3000, 5);
+    counting c = { 0, 0, 0 };
+    TIER_CHECK(build_with(&c, &L));
+    assert_int_equal(c.live, 0);
+    /* fail every allocation in turn: a clean ENOMEM, no leak, no crash */
+    long total = 0;
+    counting probe = { 0, 0, 1L << 40 };
+    build_with(&probe, &L);
+    total = probe.calls;
+    assert_true(total > 10);
+    for (long k = 1; k <= total; k++) {
+        counting f = { 0, 0, k };
+        int rc = build_with(&f, &L);
+        assert_int_equal(rc, TIER_ENOMEM);
+        assert_int_equal(f.live, 0);
+    }
+    tier_allocator broken = { c_malloc, NULL, c_free, &c };
+    tier_dataset_options o = TIER_DATASET_OPTIONS_INIT;
+    o.allocator = &broken;
+    tier_dataset *ds = NULL;
+    TIER_EXPECT_ERROR(tier_dataset_new(&ds, &o), TIER_EINVAL, "realloc_fn");
+    free_log(&L);
+}
+
+static void test_one_customer_many_rows(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    const char **ids = malloc(N * sizeof *ids);
+    int64_t *t = malloc(N * sizeof *t);
+    double *amt = malloc(N * sizeof *amt);
+    for (size_t i = 0; i < N; i++) {
+        ids[i] = "solo";
+        t[i] = T0 + (int64_t)i * 3600;
+        amt[i] = 0.01;
+    }
+    tier_dataset *ds = new_ds();
+    TIER_CHECK(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_int_equal(tier_dataset_size(ds), 1);
+    assert_true(feat(ds, "solo", "frequency") == N);
+    /* 200000 * 0.01 accumulated exactly then rounded once */
+    assert_true(fabs(feat(ds, "solo", "monetary") - 2000.0) < 1e-9);
+    assert_true(feat(ds, "solo", "purchase_days") == 8334.0); /* ceil(200000 h / 24) */
+    tier_dataset_free(ds);
+    free(ids);
+    free(t);
+    free(amt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_features_by_hand),
+        cmocka_unit_test(test_without_order_ids_rows_are_orders),
+        cmocka_unit_test(test_all_returns),
+        cmocka_unit_test(test_bad_input_adds_nothing),
+        cmocka_unit_test(test_huge_amounts),
+        cmocka_unit_test(test_lookup_and_columns),
+        cmocka_unit_test(test_joins),
+        cmocka_unit_test(test_merge_equals_whole),
+        cmocka_unit_test(test_transaction_order_does_not_matter),
+        cmocka_unit_test(test_merge_columns),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_custom_allocator),
+        cmocka_unit_test(test_one_customer_many_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,52 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static const char *env_dir(const char *var, const char *fallback)
+{
+    const char *d = getenv(var);
+    return d && *d ? d : fallback;
+}
+
+const char *test_data_path(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", env_dir("TIER_TEST_DATA", "tests/data"), name);
+    return buf;
+}
+
+const char *example_data_path(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", env_dir("TIER_EXAMPLES_DATA", "examples/data"), name);
+    return buf;
+}
+
+const char *test_temp_path(const char *name)
+{
+    static char dir[256];
+    static char ring[8][4096];
+    static int next;
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s/tier-test-XXXXXX", env_dir("TMPDIR", "/tmp"));
+        if (!mkdtemp(dir))
+            fail_msg("mkdtemp failed");
+    }
+    char *buf = ring[next++ % 8];
+    snprintf(buf, 4096, "%s/%s", dir, name);
+    return buf;
+}
+
+const char *test_write_file(const char *name, const char *text)
+{
+    const char *path = test_temp_path(name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot write %s", path);
+    fwrite(text, 1, strlen(text), f);
+    fclose(f);
+    return path;
+}

@@ -1,0 +1,42 @@
+/* Shared helpers for the cmocka tests. */
+#ifndef TIER_TESTUTIL_H
+#define TIER_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tier/tier.h"
+
+/* Fails the test with tier_last_error() when `expr` is not TIER_OK. */
+#define TIER_CHECK(expr)                                                                         \
+    do {                                                                                         \
+        int tier_check_rc_ = (expr);                                                             \
+        if (tier_check_rc_ != TIER_OK)                                                           \
+            fail_msg("%s -> %d (%s): %s", #expr, tier_check_rc_, tier_status_str(tier_check_rc_), \
+                     tier_last_error());                                                         \
+    } while (0)
+
+/* Asserts that `expr` returns `status` and that the last error contains `needle`. */
+#define TIER_EXPECT_ERROR(expr, status, needle)                                                  \
+    do {                                                                                         \
+        int tier_expect_rc_ = (expr);                                                            \
+        if (tier_expect_rc_ != (status))                                                         \
+            fail_msg("%s -> %d, expected %d; last error: %s", #expr, tier_expect_rc_, (status),  \
+                     tier_last_error());                                                         \
+        if (strstr(tier_last_error(), (needle)) == NULL)                                         \
+            fail_msg("%s: error '%s' lacks '%s'", #expr, tier_last_error(), (needle));           \
+    } while (0)
+
+/* Path of a file in tests/data (TIER_TEST_DATA), in a static buffer. */
+const char *test_data_path(const char *name);
+/* Path of a file in examples/data (TIER_EXAMPLES_DATA), in a static buffer. */
+const char *example_data_path(const char *name);
+/* A fresh path in a per-process temporary directory, in a static ring of buffers. */
+const char *test_temp_path(const char *name);
+/* Writes `text` to a new temporary file and returns its path. */
+const char *test_write_file(const char *name, const char *text);
+
+#endif
