@@ -111,16 +111,8 @@ void tier_dataset_free(tier_dataset *ds)
         tier__dataset_free_column(ds, &ds->cols[i]);
     tier__free(&a, ds->cols);
     tier__strtab_free(&ds->ids);
-    tier__free(&a, ds->first_seen);
-    tier__free(&a, ds->first_buy);
-    tier__free(&a, ds->last_buy);
-    tier__free(&a, ds->net_hi);
-    tier__free(&a, ds->net_lo);
-    tier__free(&a, ds->ret_hi);
-    tier__free(&a, ds->ret_lo);
-    tier__free(&a, ds->n_orders);
+    tier__free(&a, ds->cust_block);
     tier__free(&a, ds->n_returns);
-    tier__free(&a, ds->n_days);
     tier__orderset_free(&a, &ds->orders);
     tier__dayset_free(&a, &ds->days);
     tier__free(&a, ds);
@@ -140,6 +132,24 @@ static int grow_array(tier_dataset *ds, void **p, size_t cap, size_t elem)
     return TIER_OK;
 }
 
+/* Grows the 64-byte-aligned customer array, keeping its content. */
+static int grow_customers(tier_dataset *ds, size_t cap)
+{
+    size_t bytes;
+    if (tier__mul_size(&bytes, cap, sizeof(tier__cust)) || bytes > (size_t)-1 - 64)
+        return tier__oom();
+    size_t old_off = ds->cust ? (size_t)((char *)ds->cust - (char *)ds->cust_block) : 0;
+    void *block = tier__realloc(&ds->alloc, ds->cust_block, bytes + 64);
+    if (!block)
+        return tier__oom();
+    size_t off = (size_t)((64 - ((uintptr_t)block & 63)) & 63);
+    if (ds->cust && off != old_off) /* realloc moved the block to another alignment */
+        memmove((char *)block + off, (char *)block + old_off, ds->n_rows * sizeof(tier__cust));
+    ds->cust_block = block;
+    ds->cust = (tier__cust *)(void *)((char *)block + off);
+    return TIER_OK;
+}
+
 int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
 {
     if (need <= ds->cap_rows)
@@ -149,17 +159,8 @@ int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
     size_t cap = ds->cap_rows ? ds->cap_rows : 1024;
     while (cap < need)
         cap = cap > 0x7FFFFFF0u ? 0xFFFFFFF0u : cap * 2;
-    int rc = 0;
-    rc = rc ? rc : grow_array(ds, (void **)&ds->first_seen, cap, sizeof(int64_t));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->first_buy, cap, sizeof(int64_t));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->last_buy, cap, sizeof(int64_t));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->net_hi, cap, sizeof(double));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->net_lo, cap, sizeof(double));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->ret_hi, cap, sizeof(double));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->ret_lo, cap, sizeof(double));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->n_orders, cap, sizeof(uint32_t));
+    int rc = grow_customers(ds, cap);
     rc = rc ? rc : grow_array(ds, (void **)&ds->n_returns, cap, sizeof(uint32_t));
-    rc = rc ? rc : grow_array(ds, (void **)&ds->n_days, cap, sizeof(uint32_t));
     for (size_t i = N_FEATURES; !rc && i < ds->n_cols; i++) {
         tier__column *c = &ds->cols[i];
         if (c->type == TIER_COLUMN_NUMERIC)
@@ -177,12 +178,12 @@ int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
 
 static void init_row(tier_dataset *ds, size_t r)
 {
-    ds->first_seen[r] = INT64_MAX;
-    ds->first_buy[r] = INT64_MAX;
-    ds->last_buy[r] = INT64_MIN;
-    ds->net_hi[r] = ds->net_lo[r] = 0.0;
-    ds->ret_hi[r] = ds->ret_lo[r] = 0.0;
-    ds->n_orders[r] = ds->n_returns[r] = ds->n_days[r] = 0;
+    tier__cust *c0 = &ds->cust[r];
+    memset(c0, 0, sizeof *c0);
+    c0->first_seen = INT64_MAX;
+    c0->first_buy = INT64_MAX;
+    c0->last_buy = INT64_MIN;
+    ds->n_returns[r] = 0;
     for (size_t i = N_FEATURES; i < ds->n_cols; i++) {
         tier__column *c = &ds->cols[i];
         if (c->type == TIER_COLUMN_NUMERIC)
@@ -407,39 +408,129 @@ static int take_attributes(tier_dataset *ds, const tier__batch *b, size_t i, uin
     return TIER_OK;
 }
 
-static int add_one(tier_dataset *ds, const tier__batch *b, size_t i, uint32_t r, const char *id)
+/* Transactions are applied in blocks, in three passes: hash the customer ids and prefetch
+ * their table slots; resolve rows and prefetch the customer records and the order and day
+ * slots; then update. Customers arrive in random order, so nearly every lookup is a cache
+ * miss; the passes let those misses overlap instead of queueing one after another. Results
+ * are exactly those of a plain one-by-one loop. */
+#define BLOCK 64
+
+typedef struct block_keys {
+    uint32_t row[BLOCK];
+    uint64_t id_hash[BLOCK];
+    uint64_t order_hash[BLOCK]; /* 0 = no order id */
+    uint64_t day_key[BLOCK];    /* 0 = not a purchase */
+} block_keys;
+
+static inline int same_view(tier__sv a, tier__sv b)
 {
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+static void hash_ids(tier_dataset *ds, const tier__batch *b, size_t base, size_t m, block_keys *k)
+{
+    for (size_t j = 0; j < m; j++) {
+        size_t i = base + j;
+        if (i > 0 && same_view(b->ids[i], b->ids[i - 1])) {
+            k->id_hash[j] = j ? k->id_hash[j - 1] : tier__hash_bytes(b->ids[i].p, b->ids[i].n);
+            continue;
+        }
+        k->id_hash[j] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
+        tier__strtab_prefetch(&ds->ids, k->id_hash[j]);
+    }
+}
+
+static int resolve_rows(tier_dataset *ds, const tier__batch *b, size_t base, size_t m, block_keys *k)
+{
+    for (size_t j = 0; j < m; j++) {
+        size_t i = base + j;
+        if (j > 0 && same_view(b->ids[i], b->ids[i - 1])) {
+            k->row[j] = k->row[j - 1];
+        } else {
+            if (ds->n_rows + 1 > ds->cap_rows) {
+                int rc = tier__dataset_reserve_rows(ds, ds->n_rows + 1);
+                if (rc)
+                    return rc;
+            }
+            int created;
+            int rc = tier__strtab_intern_hashed(&ds->ids, b->ids[i].p, b->ids[i].n, k->id_hash[j],
+                                                &k->row[j], &created);
+            if (rc)
+                return rc;
+            if (created) {
+                init_row(ds, ds->n_rows);
+                ds->n_rows++;
+            }
+#if defined(__GNUC__)
+            __builtin_prefetch(&ds->cust[k->row[j]], 1);
+#endif
+        }
+        const double a = b->amounts[i];
+        k->day_key[j] = a > 0 ? tier__day_key(k->row[j], day_of(b->times[i])) : 0;
+        if (k->day_key[j] && !(j > 0 && k->day_key[j] == k->day_key[j - 1]))
+            tier__dayset_prefetch(&ds->days, k->day_key[j]);
+        k->order_hash[j] = 0;
+        if (a != 0 && b->orders && b->orders[i].n) {
+            if (j > 0 && k->order_hash[j - 1] && same_view(b->orders[i], b->orders[i - 1])) {
+                k->order_hash[j] = k->order_hash[j - 1];
+            } else {
+                k->order_hash[j] = tier__hash_bytes(b->orders[i].p, b->orders[i].n) | 1;
+                tier__orderset_prefetch(&ds->orders, k->order_hash[j]);
+            }
+        }
+    }
+    return TIER_OK;
+}
+
+/* Counts an order flag once per (order, customer). `prev` says whether the previous transaction
+ * already set this flag for the same order and customer, which skips the set lookup. */
+static int count_order(tier_dataset *ds, uint64_t h, uint32_t r, uint32_t flag, uint32_t *counter)
+{
+    int fresh = tier__orderset_add(&ds->alloc, &ds->orders, h, r, flag);
+    if (fresh < 0)
+        return TIER_ENOMEM;
+    if (fresh)
+        return bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", tier__strtab_get(&ds->ids, r));
+    return TIER_OK;
+}
+
+static int apply_one(tier_dataset *ds, const tier__batch *b, size_t i, const block_keys *k, size_t j)
+{
+    const uint32_t r = k->row[j];
     const int64_t t = b->times[i];
     const double a = b->amounts[i];
-    if (t < ds->first_seen[r])
-        ds->first_seen[r] = t;
+    tier__cust *c = &ds->cust[r];
+    if (t < c->first_seen)
+        c->first_seen = t;
     if (a == 0.0)
         return TIER_OK; /* a free item: neither purchase nor return */
-    tier__dd_add(&ds->net_hi[r], &ds->net_lo[r], a);
-    const uint32_t flag = a > 0 ? ORDER_PURCHASE : ORDER_RETURN;
-    uint32_t *counter = a > 0 ? &ds->n_orders[r] : &ds->n_returns[r];
-    if (a < 0)
-        tier__dd_add(&ds->ret_hi[r], &ds->ret_lo[r], -a);
-    else {
-        if (t < ds->first_buy[r])
-            ds->first_buy[r] = t;
-        if (t > ds->last_buy[r])
-            ds->last_buy[r] = t;
-        int fresh = tier__dayset_add(&ds->alloc, &ds->days, tier__day_key(r, day_of(t)));
+    tier__dd_add(&c->net_hi, &c->net_lo, a);
+    const int same_order_before = j > 0 && k->order_hash[j] && k->order_hash[j] == k->order_hash[j - 1] &&
+                                  k->row[j - 1] == r;
+    if (a < 0) {
+        tier__dd_add(&c->ret_hi, &c->ret_lo, -a);
+        if (!k->order_hash[j])
+            return bump(&ds->n_returns[r], "returns", tier__strtab_get(&ds->ids, r));
+        if (same_order_before && b->amounts[i - 1] < 0)
+            return TIER_OK;
+        return count_order(ds, k->order_hash[j], r, ORDER_RETURN, &ds->n_returns[r]);
+    }
+    if (t < c->first_buy)
+        c->first_buy = t;
+    if (t > c->last_buy)
+        c->last_buy = t;
+    if (!(j > 0 && k->day_key[j - 1] == k->day_key[j])) {
+        int fresh = tier__dayset_add(&ds->alloc, &ds->days, k->day_key[j]);
         if (fresh < 0)
             return TIER_ENOMEM;
-        if (fresh && bump(&ds->n_days[r], "purchase days", id))
+        if (fresh && bump(&c->n_days, "purchase days", tier__strtab_get(&ds->ids, r)))
             return TIER_ERANGE;
     }
-    if (b->orders && b->orders[i].n) {
-        uint64_t h = tier__hash_bytes(b->orders[i].p, b->orders[i].n);
-        int fresh = tier__orderset_add(&ds->alloc, &ds->orders, h, r, flag);
-        if (fresh < 0)
-            return TIER_ENOMEM;
-        if (!fresh)
-            return TIER_OK;
-    }
-    return bump(counter, a > 0 ? "orders" : "returns", id);
+    if (!k->order_hash[j])
+        return bump(&c->n_orders, "orders", tier__strtab_get(&ds->ids, r));
+    if (same_order_before && b->amounts[i - 1] > 0)
+        return TIER_OK;
+    return count_order(ds, k->order_hash[j], r, ORDER_PURCHASE, &c->n_orders);
 }
 
 int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
@@ -454,20 +545,24 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
     rc = resolve_attributes(ds, b, cat_cols, num_cols, SRC_TXN);
     if (rc)
         return rc;
-    for (size_t i = 0; i < b->n; i++) {
-        uint32_t r;
-        rc = tier__dataset_customer(ds, b->ids[i].p, b->ids[i].n, &r);
-        if (!rc)
-            rc = add_one(ds, b, i, r, tier__strtab_get(&ds->ids, r));
-        if (!rc)
-            rc = take_attributes(ds, b, i, r, cat_cols, num_cols, 1);
+    block_keys k;
+    for (size_t base = 0; base < b->n; base += BLOCK) {
+        size_t m = b->n - base < BLOCK ? b->n - base : BLOCK;
+        hash_ids(ds, b, base, m, &k);
+        rc = resolve_rows(ds, b, base, m, &k);
+        for (size_t j = 0; j < m && !rc; j++) {
+            size_t i = base + j;
+            rc = apply_one(ds, b, i, &k, j);
+            if (!rc && (b->n_cat || b->n_num))
+                rc = take_attributes(ds, b, i, k.row[j], cat_cols, num_cols, 1);
+            if (b->times[i] < ds->min_time)
+                ds->min_time = b->times[i];
+            if (b->times[i] > ds->max_time)
+                ds->max_time = b->times[i];
+            ds->n_txn++;
+        }
         if (rc)
             return rc;
-        if (b->times[i] < ds->min_time)
-            ds->min_time = b->times[i];
-        if (b->times[i] > ds->max_time)
-            ds->max_time = b->times[i];
-        ds->n_txn++;
     }
     if (b->n)
         ds->stale = 1;
@@ -534,24 +629,25 @@ static void format_time(char *buf, size_t size, int64_t t)
         snprintf(buf, size, "%lld", (long long)t);
 }
 
-static void compute_row(tier_dataset *ds, size_t r, int64_t as_of, double *const f[N_FEATURES])
+static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double *const f[N_FEATURES])
 {
     const double day = SECONDS_PER_DAY;
-    const int bought = ds->last_buy[r] != INT64_MIN;
-    const double monetary = ds->net_hi[r] + ds->net_lo[r];
-    f[FEAT_RECENCY][r] = bought ? (double)(as_of - ds->last_buy[r]) / day : NAN;
-    f[FEAT_FREQUENCY][r] = ds->n_orders[r];
+    const tier__cust *c = &ds->cust[r];
+    const int bought = c->last_buy != INT64_MIN;
+    const double monetary = c->net_hi + c->net_lo;
+    f[FEAT_RECENCY][r] = bought ? (double)(as_of - c->last_buy) / day : NAN;
+    f[FEAT_FREQUENCY][r] = c->n_orders;
     f[FEAT_MONETARY][r] = monetary;
-    f[FEAT_AVG_ORDER_VALUE][r] = ds->n_orders[r] ? monetary / ds->n_orders[r] : NAN;
-    f[FEAT_FIRST_PURCHASE][r] = bought ? (double)ds->first_buy[r] : NAN;
-    f[FEAT_LAST_PURCHASE][r] = bought ? (double)ds->last_buy[r] : NAN;
-    f[FEAT_TENURE][r] = (double)(as_of - ds->first_seen[r]) / day;
-    f[FEAT_PURCHASE_DAYS][r] = ds->n_days[r];
+    f[FEAT_AVG_ORDER_VALUE][r] = c->n_orders ? monetary / c->n_orders : NAN;
+    f[FEAT_FIRST_PURCHASE][r] = bought ? (double)c->first_buy : NAN;
+    f[FEAT_LAST_PURCHASE][r] = bought ? (double)c->last_buy : NAN;
+    f[FEAT_TENURE][r] = (double)(as_of - c->first_seen) / day;
+    f[FEAT_PURCHASE_DAYS][r] = c->n_days;
     f[FEAT_RETURNS][r] = ds->n_returns[r];
-    f[FEAT_RETURNS_VALUE][r] = ds->ret_hi[r] + ds->ret_lo[r];
-    f[FEAT_REPEAT_COUNT][r] = bought ? (double)ds->n_days[r] - 1.0 : NAN;
-    f[FEAT_T_X][r] = bought ? (double)(ds->last_buy[r] - ds->first_buy[r]) / day : NAN;
-    f[FEAT_T][r] = bought ? (double)(as_of - ds->first_buy[r]) / day : NAN;
+    f[FEAT_RETURNS_VALUE][r] = c->ret_hi + c->ret_lo;
+    f[FEAT_REPEAT_COUNT][r] = bought ? (double)c->n_days - 1.0 : NAN;
+    f[FEAT_T_X][r] = bought ? (double)(c->last_buy - c->first_buy) / day : NAN;
+    f[FEAT_T][r] = bought ? (double)(as_of - c->first_buy) / day : NAN;
 }
 
 int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)

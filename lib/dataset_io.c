@@ -23,16 +23,17 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
     for (size_t r = 0; r < n; r++)
         tier__wbuf_str(w, ds->ids.strs[r]);
     for (size_t r = 0; r < n; r++) {
-        tier__wbuf_i64(w, ds->first_seen[r]);
-        tier__wbuf_i64(w, ds->first_buy[r]);
-        tier__wbuf_i64(w, ds->last_buy[r]);
-        tier__wbuf_f64(w, ds->net_hi[r]);
-        tier__wbuf_f64(w, ds->net_lo[r]);
-        tier__wbuf_f64(w, ds->ret_hi[r]);
-        tier__wbuf_f64(w, ds->ret_lo[r]);
-        tier__wbuf_u32(w, ds->n_orders[r]);
+        const tier__cust *c = &ds->cust[r];
+        tier__wbuf_i64(w, c->first_seen);
+        tier__wbuf_i64(w, c->first_buy);
+        tier__wbuf_i64(w, c->last_buy);
+        tier__wbuf_f64(w, c->net_hi);
+        tier__wbuf_f64(w, c->net_lo);
+        tier__wbuf_f64(w, c->ret_hi);
+        tier__wbuf_f64(w, c->ret_lo);
+        tier__wbuf_u32(w, c->n_orders);
         tier__wbuf_u32(w, ds->n_returns[r]);
-        tier__wbuf_u32(w, ds->n_days[r]);
+        tier__wbuf_u32(w, c->n_days);
     }
     tier__wbuf_u64(w, ds->orders.n);
     for (size_t i = 0; ds->orders.slots && i <= ds->orders.mask; i++) {
@@ -110,16 +111,17 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
     if (rc)
         return rc;
     for (size_t q = 0; q < ds->n_rows && !r->failed; q++) {
-        ds->first_seen[q] = tier__rbuf_i64(r);
-        ds->first_buy[q] = tier__rbuf_i64(r);
-        ds->last_buy[q] = tier__rbuf_i64(r);
-        ds->net_hi[q] = tier__rbuf_f64(r);
-        ds->net_lo[q] = tier__rbuf_f64(r);
-        ds->ret_hi[q] = tier__rbuf_f64(r);
-        ds->ret_lo[q] = tier__rbuf_f64(r);
-        ds->n_orders[q] = tier__rbuf_u32(r);
+        tier__cust *c = &ds->cust[q];
+        c->first_seen = tier__rbuf_i64(r);
+        c->first_buy = tier__rbuf_i64(r);
+        c->last_buy = tier__rbuf_i64(r);
+        c->net_hi = tier__rbuf_f64(r);
+        c->net_lo = tier__rbuf_f64(r);
+        c->ret_hi = tier__rbuf_f64(r);
+        c->ret_lo = tier__rbuf_f64(r);
+        c->n_orders = tier__rbuf_u32(r);
         ds->n_returns[q] = tier__rbuf_u32(r);
-        ds->n_days[q] = tier__rbuf_u32(r);
+        c->n_days = tier__rbuf_u32(r);
     }
     uint64_t n_orders = tier__rbuf_count(r, 16);
     if (r->failed || tier__orderset_reserve(&ds->alloc, &ds->orders, (size_t)n_orders))

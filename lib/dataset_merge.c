@@ -28,20 +28,22 @@ static int check_columns(const tier_dataset *ds, const tier_dataset *other)
 
 static void merge_state(tier_dataset *ds, size_t r, const tier_dataset *o, size_t q)
 {
-    if (o->first_seen[q] < ds->first_seen[r])
-        ds->first_seen[r] = o->first_seen[q];
-    if (o->first_buy[q] < ds->first_buy[r])
-        ds->first_buy[r] = o->first_buy[q];
-    if (o->last_buy[q] > ds->last_buy[r])
-        ds->last_buy[r] = o->last_buy[q];
-    tier__dd_add(&ds->net_hi[r], &ds->net_lo[r], o->net_hi[q]);
-    ds->net_lo[r] += o->net_lo[q];
-    tier__dd_add(&ds->ret_hi[r], &ds->ret_lo[r], o->ret_hi[q]);
-    ds->ret_lo[r] += o->ret_lo[q];
-    /* counts are corrected below for orders and days present in both */
-    ds->n_orders[r] += o->n_orders[q];
+    tier__cust *c = &ds->cust[r];
+    const tier__cust *oc = &o->cust[q];
+    if (oc->first_seen < c->first_seen)
+        c->first_seen = oc->first_seen;
+    if (oc->first_buy < c->first_buy)
+        c->first_buy = oc->first_buy;
+    if (oc->last_buy > c->last_buy)
+        c->last_buy = oc->last_buy;
+    tier__dd_add(&c->net_hi, &c->net_lo, oc->net_hi);
+    c->net_lo += oc->net_lo;
+    tier__dd_add(&c->ret_hi, &c->ret_lo, oc->ret_hi);
+    c->ret_lo += oc->ret_lo;
+    /* counts are corrected in merge_sets for orders and days present in both */
+    c->n_orders += oc->n_orders;
+    c->n_days += oc->n_days;
     ds->n_returns[r] += o->n_returns[q];
-    ds->n_days[r] += o->n_days[q];
 }
 
 static int merge_sets(tier_dataset *ds, const tier_dataset *o, const uint32_t *map)
@@ -59,7 +61,7 @@ static int merge_sets(tier_dataset *ds, const tier_dataset *o, const uint32_t *m
             return TIER_ENOMEM;
         uint32_t already = e->flags & ~(uint32_t)fresh;
         if (already & ORDER_PURCHASE)
-            ds->n_orders[r]--;
+            ds->cust[r].n_orders--;
         if (already & ORDER_RETURN)
             ds->n_returns[r]--;
     }
@@ -72,7 +74,7 @@ static int merge_sets(tier_dataset *ds, const tier_dataset *o, const uint32_t *m
         if (fresh < 0)
             return TIER_ENOMEM;
         if (!fresh)
-            ds->n_days[r]--;
+            ds->cust[r].n_days--;
     }
     return TIER_OK;
 }

@@ -28,9 +28,28 @@ void tier__orderset_free(const tier__alloc *a, tier__orderset *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The slot depends on the order-id hash only (already well mixed), so it can be prefetched
+ * before the customer's row is known; an order id belongs to one customer almost always. */
 static inline size_t order_slot(uint64_t hash, uint32_t row, size_t mask)
 {
-    return (size_t)mix(hash ^ ((uint64_t)row * 0x9E3779B97F4A7C15ULL)) & mask;
+    (void)row;
+    return (size_t)(hash >> 1) & mask;
+}
+
+void tier__orderset_prefetch(const tier__orderset *s, uint64_t hash)
+{
+#if defined(__GNUC__)
+    if (s->slots)
+        __builtin_prefetch(&s->slots[order_slot(hash | 1, 0, s->mask)]);
+#endif
+}
+
+void tier__dayset_prefetch(const tier__dayset *s, uint64_t key)
+{
+#if defined(__GNUC__)
+    if (s->slots)
+        __builtin_prefetch(&s->slots[(size_t)mix(key) & s->mask]);
+#endif
 }
 
 int tier__orderset_reserve(const tier__alloc *a, tier__orderset *s, size_t n)

@@ -72,9 +72,14 @@ uint64_t tier__hash_bytes(const void *data, size_t n)
     return mix64(h);
 }
 
+static inline uint64_t slot_value(uint64_t hash, size_t index)
+{
+    return (hash & 0xFFFFFFFF00000000ULL) | (uint64_t)(index + 1);
+}
+
 static int rehash(tier__strtab *t, size_t nslots)
 {
-    uint32_t *slots = tier__calloc(t->alloc, nslots, sizeof *slots);
+    uint64_t *slots = tier__calloc(t->alloc, nslots, sizeof *slots);
     if (!slots)
         return tier__oom();
     size_t mask = nslots - 1;
@@ -82,7 +87,7 @@ static int rehash(tier__strtab *t, size_t nslots)
         size_t s = (size_t)t->hashes[i] & mask;
         while (slots[s])
             s = (s + 1) & mask;
-        slots[s] = (uint32_t)(i + 1);
+        slots[s] = slot_value(t->hashes[i], i);
     }
     tier__free(t->alloc, t->slots);
     t->slots = slots;
@@ -151,14 +156,15 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
         return -1;
     }
     size_t i = (size_t)h & t->mask;
+    const uint64_t tag = h & 0xFFFFFFFF00000000ULL;
     for (;;) {
-        uint32_t v = t->slots[i];
+        uint64_t v = t->slots[i];
         if (v == 0) {
             *slot = i;
             return -1;
         }
-        size_t k = v - 1;
-        if (t->hashes[k] == h && t->lens[k] == len && memcmp(t->strs[k], s, len) == 0) {
+        size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
+        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && memcmp(t->strs[k], s, len) == 0) {
             *slot = i;
             return (long)k;
         }
@@ -168,7 +174,12 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
 
 int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *index, int *created)
 {
-    uint64_t h = tier__hash_bytes(s, len);
+    return tier__strtab_intern_hashed(t, s, len, tier__hash_bytes(s, len), index, created);
+}
+
+int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint64_t h, uint32_t *index,
+                               int *created)
+{
     size_t slot;
     long k = lookup(t, s, len, h, &slot);
     if (k >= 0) {
@@ -192,7 +203,7 @@ int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *in
     t->strs[i] = copy;
     t->lens[i] = (uint32_t)len;
     t->hashes[i] = h;
-    t->slots[slot] = (uint32_t)(i + 1);
+    t->slots[slot] = slot_value(h, i);
     *index = (uint32_t)i;
     if (created)
         *created = 1;

@@ -28,6 +28,16 @@ typedef enum col_source {
 #define ORDER_PURCHASE 1u
 #define ORDER_RETURN 2u
 
+/* Per-customer accumulators, 64 bytes. */
+typedef struct tier__cust {
+    int64_t first_seen;   /* first transaction of any kind */
+    int64_t first_buy;    /* INT64_MAX when no purchase */
+    int64_t last_buy;     /* INT64_MIN when no purchase */
+    double net_hi, net_lo; /* net spend, double-double */
+    double ret_hi, ret_lo; /* value returned (positive), double-double */
+    uint32_t n_orders, n_days;
+} tier__cust;
+
 typedef struct tier__column {
     char *name;
     tier_column_type type;
@@ -45,13 +55,11 @@ struct tier_dataset {
     tier__strtab ids;     /* customer id <-> row */
     size_t n_rows, cap_rows;
 
-    /* per-customer state, struct of arrays (capacity cap_rows) */
-    int64_t *first_seen;  /* first transaction of any kind */
-    int64_t *first_buy;   /* INT64_MAX when no purchase */
-    int64_t *last_buy;    /* INT64_MIN when no purchase */
-    double *net_hi, *net_lo; /* net spend, double-double */
-    double *ret_hi, *ret_lo; /* value returned (positive), double-double */
-    uint32_t *n_orders, *n_returns, *n_days;
+    /* per-customer state: one cache line per customer, because transactions update customers
+     * in random order and one line is one memory access (capacity cap_rows) */
+    tier__cust *cust;     /* 64-byte aligned inside cust_block */
+    void *cust_block;
+    uint32_t *n_returns;  /* cold: touched by returns only */
 
     tier__orderset orders;
     tier__dayset days;

@@ -36,6 +36,9 @@ int tier__orderset_reserve(const tier__alloc *a, tier__orderset *s, size_t n);
  * set (so the caller can count), or -1 on ENOMEM (recorded). */
 int tier__orderset_add(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row, uint32_t flags);
 
+void tier__orderset_prefetch(const tier__orderset *s, uint64_t hash);
+void tier__dayset_prefetch(const tier__dayset *s, uint64_t key);
+
 void tier__dayset_free(const tier__alloc *a, tier__dayset *s);
 int tier__dayset_reserve(const tier__alloc *a, tier__dayset *s, size_t n);
 static inline uint64_t tier__day_key(uint32_t row, int32_t day)

@@ -20,7 +20,8 @@ typedef struct tier__strtab {
     uint32_t *lens;
     uint64_t *hashes;
     size_t n, cap;
-    uint32_t *slots;        /* 0 = empty, else index + 1 */
+    uint64_t *slots;        /* 0 = empty, else (hash >> 32) << 32 | (index + 1): the tag
+                               settles most misses without touching the string arrays */
     size_t mask;            /* slots has mask + 1 entries, a power of two */
 } tier__strtab;
 
@@ -32,6 +33,23 @@ uint64_t tier__hash_bytes(const void *p, size_t n);
 /* Finds or adds `s[0..len)`. *index receives its index; *created (may be NULL) whether it was
  * added. Returns TIER_OK or TIER_ENOMEM (recorded). Strings may contain any bytes but NUL. */
 int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *index, int *created);
+
+/* tier__strtab_intern with the hash already computed by tier__hash_bytes(s, len). */
+int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint64_t hash,
+                               uint32_t *index, int *created);
+
+/* Hints the CPU to fetch the slot where `hash` starts probing (a batch computes hashes first,
+ * prefetches, then looks up, so cache misses overlap). */
+static inline void tier__strtab_prefetch(const tier__strtab *t, uint64_t hash)
+{
+#if defined(__GNUC__)
+    if (t->slots)
+        __builtin_prefetch(&t->slots[(size_t)hash & t->mask]);
+#else
+    (void)t;
+    (void)hash;
+#endif
+}
 
 /* Returns the index of s[0..len), or -1. */
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
