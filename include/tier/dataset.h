@@ -109,7 +109,9 @@ TIER_API void tier_dataset_free(tier_dataset *ds);
  * @brief Adds a batch of transactions, creating customers as they first appear.
  *
  * Updates per-customer state only; the feature columns become stale until the next
- * tier_dataset_compute_features(). On failure nothing is added.
+ * tier_dataset_compute_features(). Every entry is validated before any is added, so invalid
+ * input adds nothing; after ::TIER_ENOMEM the dataset is valid but may hold part of the batch.
+ * Times must lie in years 0..9999.
  *
  * @param ds The dataset.
  * @param n Number of transactions (0 is allowed and does nothing).
@@ -120,7 +122,8 @@ TIER_API void tier_dataset_free(tier_dataset *ds);
  * @param order_ids NULL, or @p n NUL-terminated order ids (NULL or "" entries mean "no order":
  *        the row counts as its own order). Borrowed.
  * @return ::TIER_OK; ::TIER_EINVAL for a NULL or empty id or NULL array; ::TIER_ERANGE for a
- *         non-finite amount (the message gives its index); ::TIER_ENOMEM.
+ *         non-finite amount or a time outside years 0..9999 (the message gives the index and
+ *         the customer); ::TIER_ENOMEM.
  */
 TIER_API int tier_dataset_add_transactions(tier_dataset *ds, size_t n,
                                            const char *const *customer_ids,
@@ -133,8 +136,10 @@ TIER_API int tier_dataset_add_transactions(tier_dataset *ds, size_t n,
  * @param ds The dataset.
  * @param as_of Seconds since the epoch, or ::TIER_AS_OF_AUTO for one day (86,400 s) after the
  *        latest transaction. The value used is readable with tier_dataset_as_of().
- * @return ::TIER_OK; ::TIER_EINVAL if @p as_of is earlier than a transaction (the message names
- *         one); ::TIER_EEMPTY with ::TIER_AS_OF_AUTO on a dataset without transactions.
+ * @return ::TIER_OK; ::TIER_EINVAL if @p as_of is earlier than the latest transaction (the
+ *         message gives both instants); ::TIER_EEMPTY with ::TIER_AS_OF_AUTO on a dataset without
+ *         transactions; ::TIER_ERANGE if a customer's total overflows a double (the message
+ *         names the customer; features stay stale); ::TIER_ENOMEM.
  */
 TIER_API int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of);
 
@@ -214,8 +219,8 @@ TIER_API int tier_dataset_categorical(const int32_t **codes, const char *const *
 /**
  * @brief Adds or replaces a numeric column computed by the caller (e.g. a score).
  * @param ds The dataset.
- * @param name Column name: 1–63 bytes of letters, digits and '_', not starting with a digit.
- *        Feature column names are reserved. Borrowed.
+ * @param name Column name: 1–255 bytes of UTF-8 without control characters. Feature column
+ *        names are reserved. Borrowed.
  * @param values tier_dataset_size() doubles (NaN = missing), copied. Borrowed.
  * @return ::TIER_OK, ::TIER_EINVAL (bad or reserved name) or ::TIER_ENOMEM.
  */
@@ -278,13 +283,14 @@ TIER_API int tier_dataset_join_categorical(size_t *n_unmatched, tier_dataset *ds
  * For datasets built from disjoint parts of one transaction log (in any split, the same order id
  * may even appear in both), the result equals the dataset built from the whole log: customer
  * state, distinct orders and days, and transaction-sourced attributes (latest time wins; on equal
- * times @p other wins). Joined and set columns of @p other overwrite @p ds's values for
+ * times @p other wins). Joined and set columns: @p other's non-missing values overwrite @p ds's for
  * @p other's customers. Features become stale.
  *
  * @param ds The dataset that receives the merge.
  * @param other Borrowed and left unchanged.
- * @return ::TIER_OK; ::TIER_ETYPE if a column has different types in the two; ::TIER_ENOMEM
- *         (then @p ds is unchanged).
+ * @return ::TIER_OK; ::TIER_EINVAL (NULL, or @p ds == @p other); ::TIER_ETYPE if a column
+ *         has different types in the two (then nothing is merged); ::TIER_ENOMEM (then @p ds is
+ *         valid but may hold part of @p other).
  */
 TIER_API int tier_dataset_merge(tier_dataset *ds, const tier_dataset *other);
 
