@@ -936,3 +936,17 @@ int tier_dataset_join_categorical(size_t *n_unmatched, tier_dataset *ds, const c
     static const char *const none[1] = { NULL };
     return join_arrays(n_unmatched, ds, name, n, customer_ids, NULL, values ? values : none);
 }
+
+int tier__dataset_purchase_days(const tier_dataset *ds, int (*fn)(void *ctx, size_t row, int32_t day), void *ctx)
+{
+    for (size_t i = 0; ds->days.slots && i <= ds->days.mask; i++) {
+        uint64_t k = ds->days.slots[i];
+        if (!k)
+            continue;
+        int32_t day = (int32_t)((int64_t)(k & 0xFFFFFFFFu) - 0x80000000LL);
+        int rc = fn(ctx, (size_t)(k >> 32), day);
+        if (rc)
+            return rc;
+    }
+    return TIER_OK;
+}

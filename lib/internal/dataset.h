@@ -48,6 +48,13 @@ int tier__dataset_absorb(tier_dataset *ds, tier_dataset *part);
 const tier__alloc *tier__dataset_alloc(const tier_dataset *ds);
 unsigned tier__dataset_threads(const tier_dataset *ds);
 
+/* Calls fn(ctx, row, day) once for every distinct (customer row, UTC purchase day) pair the
+ * dataset has seen, in no particular order (day = days since 1970-01-01). Stops at and returns
+ * the first non-zero value fn returns. This is what time-bucketed summaries ("customers who
+ * bought, per month") are computed from: the dataset keeps purchase days, not transactions. */
+int tier__dataset_purchase_days(const tier_dataset *ds, int (*fn)(void *ctx, size_t row, int32_t day),
+                                void *ctx);
+
 /* Normalises a customer id view: trims ASCII spaces; "17850.0" / "17850.000" → "17850". */
 tier__sv tier__normalize_id(tier__sv id);
 
