@@ -8,7 +8,7 @@
 
 #include "internal/numparse.h"
 
-/* Exactly representable powers of ten (10^22 is the largest below 2^53 * 2^k spacing limit). */
+/* Powers of ten that are exact doubles (10^22 is the largest: 5^22 < 2^53). */
 static const double pow10_exact[23] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -42,13 +42,13 @@ static int is_nonfinite_word(const char *p, size_t n)
 }
 
 /* The slow path: rebuild the number as "[-]DIGITSeEXP" (no decimal point, so strtod's locale
- * cannot matter) and let the C library round it. */
+ * cannot matter) and let the C library round it. `expo` is the written exponent. */
 static tier__num_status slow_path(double *out, int neg, const char *digits_begin,
-                                  const char *digits_end, long exp10)
+                                  const char *digits_end, long expo)
 {
     char buf[MAX_DIGITS + 32];
     size_t k = 0;
-    long x = exp10; /* value = DIGITS * 10^x */
+    long x = expo; /* value = DIGITS * 10^x */
     int seen_dot = 0, sticky = 0;
     if (neg)
         buf[k++] = '-';
@@ -60,29 +60,25 @@ static tier__num_status slow_path(double *out, int neg, const char *digits_begin
             continue;
         }
         if (seen_dot)
-            x--; /* every fraction digit scales the integer we build by 10 */
+            x--; /* each fraction digit appended to the integer scales it by 10 */
         if (k == first && c == '0')
             continue; /* leading zeros */
         if (k - first < MAX_DIGITS) {
             buf[k++] = c;
         } else {
-            if (!seen_dot)
-                x++; /* a dropped integer digit */
-            else
-                x++; /* undo the scaling of a dropped fraction digit */
-            if (c != '0')
-                sticky = 1;
+            x++; /* the digit is dropped, so the kept integer is 10 times too small */
+            sticky |= c != '0';
         }
     }
     if (k == first) { /* all zeros */
         *out = neg ? -0.0 : 0.0;
         return TIER__NUM_OK;
     }
-    if (sticky) {
+    if (sticky) { /* keeps the value strictly above a halfway point it was above */
         buf[k++] = '1';
         x--;
     }
-    /* Clamp absurd exponents; the result is 0 or overflow either way. */
+    /* Clamp absurd exponents; the result is 0 or an overflow either way. */
     if (x > 100000)
         x = 100000;
     if (x < -100000)
@@ -113,7 +109,7 @@ static tier__num_status slow_path(double *out, int neg, const char *digits_begin
     errno = saved;
     if (range && isinf(v))
         return TIER__NUM_RANGE;
-    *out = v; /* underflow to a subnormal or zero is the correctly rounded value */
+    *out = v; /* an underflow to a subnormal or zero is the correctly rounded value */
     return TIER__NUM_OK;
 }
 
@@ -135,16 +131,15 @@ tier__num_status tier__parse_double(double *out, const char *p, size_t n)
     }
     const char *digits_begin = p;
     uint64_t mant = 0;
-    int ndig = 0;      /* significant digits in mant (leading zeros excluded) */
-    int too_many = 0;  /* more than 19 significant digits */
-    long exp10 = 0;
+    int ndig = 0;      /* digits in mant, leading zeros excluded */
+    int too_many = 0;  /* more than 19 significant digits: mant is not the whole value */
+    long frac = 0;     /* fraction digits that went into mant */
     int any = 0;
 
     for (; p < end && (unsigned)(*p - '0') < 10; p++) {
         any = 1;
-        unsigned d = (unsigned)(*p - '0');
         if (ndig < 19) {
-            mant = mant * 10 + d;
+            mant = mant * 10 + (unsigned)(*p - '0');
             ndig += mant != 0;
         } else {
             too_many = 1;
@@ -154,11 +149,10 @@ tier__num_status tier__parse_double(double *out, const char *p, size_t n)
         p++;
         for (; p < end && (unsigned)(*p - '0') < 10; p++) {
             any = 1;
-            unsigned d = (unsigned)(*p - '0');
             if (ndig < 19) {
-                mant = mant * 10 + d;
+                mant = mant * 10 + (unsigned)(*p - '0');
                 ndig += mant != 0;
-                exp10--;
+                frac++;
             } else {
                 too_many = 1;
             }
@@ -168,6 +162,7 @@ tier__num_status tier__parse_double(double *out, const char *p, size_t n)
     if (!any)
         return is_nonfinite_word(start, (size_t)(end - start)) ? TIER__NUM_NONFINITE
                                                                : TIER__NUM_INVALID;
+    long expo = 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -177,52 +172,33 @@ tier__num_status tier__parse_double(double *out, const char *p, size_t n)
         }
         if (p == end || (unsigned)(*p - '0') >= 10)
             return TIER__NUM_INVALID;
-        long e = 0;
         for (; p < end && (unsigned)(*p - '0') < 10; p++)
-            if (e < 1000000)
-                e = e * 10 + (*p - '0');
-        exp10 += eneg ? -e : e;
+            if (expo < 1000000)
+                expo = expo * 10 + (*p - '0');
+        if (eneg)
+            expo = -expo;
     }
     if (p != end)
         return TIER__NUM_INVALID;
 
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-    /* Clinger: mant and 10^|e| are exact doubles, so one IEEE operation rounds correctly. */
-    if (!too_many && mant <= ((uint64_t)1 << 53) && exp10 >= -22 && exp10 <= 22) {
-        double v = (double)mant;
-        v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
-        *out = neg ? -v : v;
-        return TIER__NUM_OK;
-    }
-#endif
-    if (!too_many && mant == 0) {
-        *out = neg ? -0.0 : 0.0;
-        return TIER__NUM_OK;
-    }
-    /* exp10 above counted only the fraction digits that went into mant; slow_path recounts
-     * from the text, so pass just the written exponent. */
-    long written_exp = exp10;
-    {
-        /* Undo the fraction-digit part of exp10 accumulated above. */
-        long frac_in_mant = 0;
-        int nd = 0;
-        uint64_t m = 0;
-        int dot = 0;
-        for (const char *q = digits_begin; q < digits_end; q++) {
-            if (*q == '.') {
-                dot = 1;
-                continue;
-            }
-            if (nd < 19) {
-                m = m * 10 + (uint64_t)(*q - '0');
-                nd += m != 0;
-                if (dot)
-                    frac_in_mant++;
-            }
+    if (!too_many) {
+        long e10 = expo - frac;
+        if (mant == 0) {
+            *out = neg ? -0.0 : 0.0;
+            return TIER__NUM_OK;
         }
-        written_exp = exp10 + frac_in_mant;
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+        /* Clinger: mant and 10^|e10| are exact doubles, so one IEEE operation rounds
+         * correctly. (Not with x87 extended evaluation, hence the guard.) */
+        if (mant <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+            double v = (double)mant;
+            v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+            *out = neg ? -v : v;
+            return TIER__NUM_OK;
+        }
+#endif
     }
-    return slow_path(out, neg, digits_begin, digits_end, written_exp);
+    return slow_path(out, neg, digits_begin, digits_end, expo);
 }
 
 const char *tier__num_status_str(tier__num_status s)
