@@ -42,7 +42,9 @@ static int create(tier_dataset **out, const tier_allocator *allocator, unsigned 
         return tier__oom();
     ds->alloc = a;
     ds->n_threads = n_threads;
-    tier__strtab_init(&ds->ids, &ds->alloc);
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        tier__strtab_init(&ds->parts[p].ids, &ds->alloc);
+    }
     ds->min_time = INT64_MAX;
     ds->max_time = INT64_MIN;
     ds->as_of = TIER_AS_OF_AUTO;
@@ -110,11 +112,9 @@ void tier_dataset_free(tier_dataset *ds)
     for (size_t i = 0; i < ds->n_cols; i++)
         tier__dataset_free_column(ds, &ds->cols[i]);
     tier__free(&a, ds->cols);
-    tier__strtab_free(&ds->ids);
-    tier__free(&a, ds->cust_block);
-    tier__free(&a, ds->n_returns);
-    tier__orderset_free(&a, &ds->orders);
-    tier__dayset_free(&a, &ds->days);
+    for (size_t p = 0; p < TIER__PARTS; p++)
+        tier__part_free(ds, &ds->parts[p]);
+    tier__free(&a, ds->where);
     tier__free(&a, ds);
 }
 
@@ -132,22 +132,66 @@ static int grow_array(tier_dataset *ds, void **p, size_t cap, size_t elem)
     return TIER_OK;
 }
 
-/* Grows the 64-byte-aligned customer array, keeping its content. */
-static int grow_customers(tier_dataset *ds, size_t cap)
+void tier__part_free(tier_dataset *ds, tier__part *p)
+{
+    tier__strtab_free(&p->ids);
+    tier__free(&ds->alloc, p->global);
+    tier__free(&ds->alloc, p->cust_block);
+    tier__free(&ds->alloc, p->n_returns);
+    tier__orderset_free(&ds->alloc, &p->orders);
+    tier__dayset_free(&ds->alloc, &p->days);
+    p->global = NULL;
+    p->cust = NULL;
+    p->cust_block = NULL;
+    p->n_returns = NULL;
+    p->cap = 0;
+}
+
+/* Grows a partition's 64-byte-aligned accumulator array to `cap`, keeping its content. */
+static int grow_customers(tier_dataset *ds, tier__part *p, size_t cap)
 {
     size_t bytes;
     if (tier__mul_size(&bytes, cap, sizeof(tier__cust)) || bytes > (size_t)-1 - 64)
         return tier__oom();
-    size_t old_off = ds->cust ? (size_t)((char *)ds->cust - (char *)ds->cust_block) : 0;
-    void *block = tier__realloc(&ds->alloc, ds->cust_block, bytes + 64);
+    size_t old_off = p->cust ? (size_t)((char *)p->cust - (char *)p->cust_block) : 0;
+    void *block = tier__realloc(&ds->alloc, p->cust_block, bytes + 64);
     if (!block)
         return tier__oom();
     size_t off = (size_t)((64 - ((uintptr_t)block & 63)) & 63);
-    if (ds->cust && off != old_off) /* realloc moved the block to another alignment */
-        memmove((char *)block + off, (char *)block + old_off, ds->n_rows * sizeof(tier__cust));
-    ds->cust_block = block;
-    ds->cust = (tier__cust *)(void *)((char *)block + off);
+    if (p->cust && off != old_off) /* realloc moved the block to another alignment */
+        memmove((char *)block + off, (char *)block + old_off, p->ids.n * sizeof(tier__cust));
+    p->cust_block = block;
+    p->cust = (tier__cust *)(void *)((char *)block + off);
     return TIER_OK;
+}
+
+int tier__part_reserve(tier_dataset *ds, tier__part *p, size_t need)
+{
+    if (need <= p->cap)
+        return TIER_OK;
+    if (need > TIER__LOCAL_MAX)
+        return tier__error(TIER_ENOMEM, "a dataset partition holds at most %u customers", TIER__LOCAL_MAX);
+    size_t cap = p->cap ? p->cap : 256;
+    while (cap < need)
+        cap = cap * 2 > TIER__LOCAL_MAX ? TIER__LOCAL_MAX : cap * 2;
+    int rc = grow_customers(ds, p, cap);
+    rc = rc ? rc : grow_array(ds, (void **)&p->global, cap, sizeof(uint32_t));
+    rc = rc ? rc : grow_array(ds, (void **)&p->n_returns, cap, sizeof(uint32_t));
+    if (rc)
+        return rc;
+    p->cap = cap;
+    return TIER_OK;
+}
+
+void tier__part_init_local(tier__part *p, size_t l)
+{
+    tier__cust *c = &p->cust[l];
+    memset(c, 0, sizeof *c);
+    c->first_seen = INT64_MAX;
+    c->first_buy = INT64_MAX;
+    c->last_buy = INT64_MIN;
+    p->n_returns[l] = 0;
+    p->global[l] = UINT32_MAX;
 }
 
 int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
@@ -159,8 +203,7 @@ int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
     size_t cap = ds->cap_rows ? ds->cap_rows : 1024;
     while (cap < need)
         cap = cap > 0x7FFFFFF0u ? 0xFFFFFFF0u : cap * 2;
-    int rc = grow_customers(ds, cap);
-    rc = rc ? rc : grow_array(ds, (void **)&ds->n_returns, cap, sizeof(uint32_t));
+    int rc = grow_array(ds, (void **)&ds->where, cap, sizeof(uint32_t));
     for (size_t i = N_FEATURES; !rc && i < ds->n_cols; i++) {
         tier__column *c = &ds->cols[i];
         if (c->type == TIER_COLUMN_NUMERIC)
@@ -176,14 +219,8 @@ int tier__dataset_reserve_rows(tier_dataset *ds, size_t need)
     return TIER_OK;
 }
 
-static void init_row(tier_dataset *ds, size_t r)
+void tier__dataset_init_row_columns(tier_dataset *ds, size_t r)
 {
-    tier__cust *c0 = &ds->cust[r];
-    memset(c0, 0, sizeof *c0);
-    c0->first_seen = INT64_MAX;
-    c0->first_buy = INT64_MAX;
-    c0->last_buy = INT64_MIN;
-    ds->n_returns[r] = 0;
     for (size_t i = N_FEATURES; i < ds->n_cols; i++) {
         tier__column *c = &ds->cols[i];
         if (c->type == TIER_COLUMN_NUMERIC)
@@ -195,21 +232,33 @@ static void init_row(tier_dataset *ds, size_t r)
     }
 }
 
+void tier__dataset_assign_row(tier_dataset *ds, size_t p, size_t l)
+{
+    size_t r = ds->n_rows++;
+    ds->where[r] = (uint32_t)(p << TIER__LOCAL_BITS | l);
+    ds->parts[p].global[l] = (uint32_t)r;
+    tier__dataset_init_row_columns(ds, r);
+}
+
 int tier__dataset_customer(tier_dataset *ds, const char *id, size_t len, uint32_t *row)
 {
-    if (ds->n_rows + 1 > ds->cap_rows) {
-        int rc = tier__dataset_reserve_rows(ds, ds->n_rows + 1);
-        if (rc)
-            return rc;
-    }
+    uint64_t h = tier__hash_bytes(id, len);
+    tier__part *p = &ds->parts[tier__part_of(h)];
+    int rc = tier__dataset_reserve_rows(ds, ds->n_rows + 1);
+    if (!rc)
+        rc = tier__part_reserve(ds, p, p->ids.n + 1);
+    if (rc)
+        return rc;
+    uint32_t l;
     int created;
-    int rc = tier__strtab_intern(&ds->ids, id, len, row, &created);
+    rc = tier__strtab_intern_hashed(&p->ids, id, len, h, &l, &created);
     if (rc)
         return rc;
     if (created) {
-        init_row(ds, ds->n_rows);
-        ds->n_rows++;
+        tier__part_init_local(p, l);
+        tier__dataset_assign_row(ds, tier__part_of(h), l);
     }
+    *row = p->global[l];
     return TIER_OK;
 }
 
@@ -323,43 +372,11 @@ int tier__dataset_category(tier__column *c, const char *s, size_t len, int32_t *
     return TIER_OK;
 }
 
-/* ---- adding transactions ------------------------------------------------------------------- */
-
-static inline int32_t day_of(int64_t t)
-{
-    int64_t d = t / SECONDS_PER_DAY;
-    if (t % SECONDS_PER_DAY < 0)
-        d--;
-    return (int32_t)d;
-}
-
-static int bump(uint32_t *counter, const char *what, const char *id)
-{
-    if (*counter == UINT32_MAX)
-        return tier__error(TIER_ERANGE, "customer '%s' has more than 4294967295 %s", id, what);
-    (*counter)++;
-    return TIER_OK;
-}
-
-static int check_batch(const tier__batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->ids[i].n == 0)
-            return tier__error(TIER_EINVAL, "transaction %zu: empty customer id", i);
-        if (!isfinite(b->amounts[i]))
-            return tier__error(TIER_ERANGE, "transaction %zu (customer '%.*s'): amount %g is not finite",
-                               i, (int)b->ids[i].n, b->ids[i].p, b->amounts[i]);
-        if (b->times[i] < TIME_MIN || b->times[i] > TIME_MAX)
-            return tier__error(TIER_ERANGE,
-                               "transaction %zu (customer '%.*s'): time %lld is outside years 0..9999",
-                               i, (int)b->ids[i].n, b->ids[i].p, (long long)b->times[i]);
-    }
-    return TIER_OK;
-}
+/* ---- attributes of batches ------------------------------------------------------------------ */
 
 /* Columns of the batch's attributes, resolved once per batch. */
-static int resolve_attributes(tier_dataset *ds, const tier__batch *b, size_t *cat_cols, size_t *num_cols,
-                              col_source source)
+int tier__dataset_batch_attributes(tier_dataset *ds, const tier__batch *b, size_t *cat_cols,
+                                   size_t *num_cols, col_source source)
 {
     for (size_t k = 0; k < b->n_cat; k++) {
         int rc = tier__dataset_attribute(ds, b->cat_names[k], TIER_COLUMN_CATEGORICAL, source, &cat_cols[k]);
@@ -374,11 +391,10 @@ static int resolve_attributes(tier_dataset *ds, const tier__batch *b, size_t *ca
     return TIER_OK;
 }
 
-#define MAX_BATCH_ATTRIBUTES 64
 
 /* The attribute values of transaction i, if it is the customer's latest so far. */
-static int take_attributes(tier_dataset *ds, const tier__batch *b, size_t i, uint32_t r,
-                           const size_t *cat_cols, const size_t *num_cols, int by_time)
+int tier__dataset_take_attributes(tier_dataset *ds, const tier__batch *b, size_t i, size_t r,
+                                  const size_t *cat_cols, const size_t *num_cols, int by_time)
 {
     for (size_t k = 0; k < b->n_cat; k++) {
         tier__column *c = &ds->cols[cat_cols[k]];
@@ -408,168 +424,8 @@ static int take_attributes(tier_dataset *ds, const tier__batch *b, size_t i, uin
     return TIER_OK;
 }
 
-/* Transactions are applied in blocks, in three passes: hash the customer ids and prefetch
- * their table slots; resolve rows and prefetch the customer records and the order and day
- * slots; then update. Customers arrive in random order, so nearly every lookup is a cache
- * miss; the passes let those misses overlap instead of queueing one after another. Results
- * are exactly those of a plain one-by-one loop. */
-#define BLOCK 64
-
-typedef struct block_keys {
-    uint32_t row[BLOCK];
-    uint64_t id_hash[BLOCK];
-    uint64_t order_hash[BLOCK]; /* 0 = no order id */
-    uint64_t day_key[BLOCK];    /* 0 = not a purchase */
-} block_keys;
-
-static inline int same_view(tier__sv a, tier__sv b)
-{
-    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
-}
-
-static void hash_ids(tier_dataset *ds, const tier__batch *b, size_t base, size_t m, block_keys *k)
-{
-    for (size_t j = 0; j < m; j++) {
-        size_t i = base + j;
-        if (i > 0 && same_view(b->ids[i], b->ids[i - 1])) {
-            k->id_hash[j] = j ? k->id_hash[j - 1] : tier__hash_bytes(b->ids[i].p, b->ids[i].n);
-            continue;
-        }
-        k->id_hash[j] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
-        tier__strtab_prefetch(&ds->ids, k->id_hash[j]);
-    }
-}
-
-static int resolve_rows(tier_dataset *ds, const tier__batch *b, size_t base, size_t m, block_keys *k)
-{
-    for (size_t j = 0; j < m; j++) {
-        size_t i = base + j;
-        if (j > 0 && same_view(b->ids[i], b->ids[i - 1])) {
-            k->row[j] = k->row[j - 1];
-        } else {
-            if (ds->n_rows + 1 > ds->cap_rows) {
-                int rc = tier__dataset_reserve_rows(ds, ds->n_rows + 1);
-                if (rc)
-                    return rc;
-            }
-            int created;
-            int rc = tier__strtab_intern_hashed(&ds->ids, b->ids[i].p, b->ids[i].n, k->id_hash[j],
-                                                &k->row[j], &created);
-            if (rc)
-                return rc;
-            if (created) {
-                init_row(ds, ds->n_rows);
-                ds->n_rows++;
-            }
-#if defined(__GNUC__)
-            __builtin_prefetch(&ds->cust[k->row[j]], 1);
-#endif
-        }
-        const double a = b->amounts[i];
-        k->day_key[j] = a > 0 ? tier__day_key(k->row[j], day_of(b->times[i])) : 0;
-        if (k->day_key[j] && !(j > 0 && k->day_key[j] == k->day_key[j - 1]))
-            tier__dayset_prefetch(&ds->days, k->day_key[j]);
-        k->order_hash[j] = 0;
-        if (a != 0 && b->orders && b->orders[i].n) {
-            if (j > 0 && k->order_hash[j - 1] && same_view(b->orders[i], b->orders[i - 1])) {
-                k->order_hash[j] = k->order_hash[j - 1];
-            } else {
-                k->order_hash[j] = tier__hash_bytes(b->orders[i].p, b->orders[i].n) | 1;
-                tier__orderset_prefetch(&ds->orders, k->order_hash[j]);
-            }
-        }
-    }
-    return TIER_OK;
-}
-
-/* Counts an order flag once per (order, customer). `prev` says whether the previous transaction
- * already set this flag for the same order and customer, which skips the set lookup. */
-static int count_order(tier_dataset *ds, uint64_t h, uint32_t r, uint32_t flag, uint32_t *counter)
-{
-    int fresh = tier__orderset_add(&ds->alloc, &ds->orders, h, r, flag);
-    if (fresh < 0)
-        return TIER_ENOMEM;
-    if (fresh)
-        return bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", tier__strtab_get(&ds->ids, r));
-    return TIER_OK;
-}
-
-static int apply_one(tier_dataset *ds, const tier__batch *b, size_t i, const block_keys *k, size_t j)
-{
-    const uint32_t r = k->row[j];
-    const int64_t t = b->times[i];
-    const double a = b->amounts[i];
-    tier__cust *c = &ds->cust[r];
-    if (t < c->first_seen)
-        c->first_seen = t;
-    if (a == 0.0)
-        return TIER_OK; /* a free item: neither purchase nor return */
-    tier__dd_add(&c->net_hi, &c->net_lo, a);
-    const int same_order_before = j > 0 && k->order_hash[j] && k->order_hash[j] == k->order_hash[j - 1] &&
-                                  k->row[j - 1] == r;
-    if (a < 0) {
-        tier__dd_add(&c->ret_hi, &c->ret_lo, -a);
-        if (!k->order_hash[j])
-            return bump(&ds->n_returns[r], "returns", tier__strtab_get(&ds->ids, r));
-        if (same_order_before && b->amounts[i - 1] < 0)
-            return TIER_OK;
-        return count_order(ds, k->order_hash[j], r, ORDER_RETURN, &ds->n_returns[r]);
-    }
-    if (t < c->first_buy)
-        c->first_buy = t;
-    if (t > c->last_buy)
-        c->last_buy = t;
-    if (!(j > 0 && k->day_key[j - 1] == k->day_key[j])) {
-        int fresh = tier__dayset_add(&ds->alloc, &ds->days, k->day_key[j]);
-        if (fresh < 0)
-            return TIER_ENOMEM;
-        if (fresh && bump(&c->n_days, "purchase days", tier__strtab_get(&ds->ids, r)))
-            return TIER_ERANGE;
-    }
-    if (!k->order_hash[j])
-        return bump(&c->n_orders, "orders", tier__strtab_get(&ds->ids, r));
-    if (same_order_before && b->amounts[i - 1] > 0)
-        return TIER_OK;
-    return count_order(ds, k->order_hash[j], r, ORDER_PURCHASE, &c->n_orders);
-}
-
-int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
-{
-    if (b->n_cat > MAX_BATCH_ATTRIBUTES || b->n_num > MAX_BATCH_ATTRIBUTES)
-        return tier__error(TIER_EINVAL, "at most %d attribute columns of each type per load",
-                           MAX_BATCH_ATTRIBUTES);
-    int rc = check_batch(b);
-    if (rc)
-        return rc;
-    size_t cat_cols[MAX_BATCH_ATTRIBUTES], num_cols[MAX_BATCH_ATTRIBUTES];
-    rc = resolve_attributes(ds, b, cat_cols, num_cols, SRC_TXN);
-    if (rc)
-        return rc;
-    block_keys k;
-    for (size_t base = 0; base < b->n; base += BLOCK) {
-        size_t m = b->n - base < BLOCK ? b->n - base : BLOCK;
-        hash_ids(ds, b, base, m, &k);
-        rc = resolve_rows(ds, b, base, m, &k);
-        for (size_t j = 0; j < m && !rc; j++) {
-            size_t i = base + j;
-            rc = apply_one(ds, b, i, &k, j);
-            if (!rc && (b->n_cat || b->n_num))
-                rc = take_attributes(ds, b, i, k.row[j], cat_cols, num_cols, 1);
-            if (b->times[i] < ds->min_time)
-                ds->min_time = b->times[i];
-            if (b->times[i] > ds->max_time)
-                ds->max_time = b->times[i];
-            ds->n_txn++;
-        }
-        if (rc)
-            return rc;
-    }
-    if (b->n)
-        ds->stale = 1;
-    return TIER_OK;
-}
-
 #define VIEW_CHUNK 1024
+#define ADD_CHUNK 65536
 
 int tier_dataset_add_transactions(tier_dataset *ds, size_t n, const char *const *customer_ids,
                                   const int64_t *times, const double *amounts,
@@ -592,9 +448,13 @@ int tier_dataset_add_transactions(tier_dataset *ds, size_t n, const char *const 
             return tier__error(TIER_ERANGE, "transaction %zu (customer '%s'): time %lld is outside years 0..9999",
                                i, customer_ids[i], (long long)times[i]);
     }
-    tier__sv ids[VIEW_CHUNK], orders[VIEW_CHUNK];
-    for (size_t base = 0; base < n; base += VIEW_CHUNK) {
-        size_t m = n - base < VIEW_CHUNK ? n - base : VIEW_CHUNK;
+    /* Views in slices big enough for the partitioned add to run in parallel. */
+    size_t slice = n < ADD_CHUNK ? n : ADD_CHUNK;
+    tier__sv *ids = tier__malloc(&ds->alloc, slice * sizeof *ids);
+    tier__sv *orders = order_ids ? tier__malloc(&ds->alloc, slice * sizeof *orders) : NULL;
+    int rc = (!ids || (order_ids && !orders)) ? tier__oom() : TIER_OK;
+    for (size_t base = 0; base < n && !rc; base += slice) {
+        size_t m = n - base < slice ? n - base : slice;
         for (size_t i = 0; i < m; i++) {
             ids[i].p = customer_ids[base + i];
             ids[i].n = strlen(ids[i].p);
@@ -609,12 +469,12 @@ int tier_dataset_add_transactions(tier_dataset *ds, size_t n, const char *const 
         b.ids = ids;
         b.times = times + base;
         b.amounts = amounts + base;
-        b.orders = order_ids ? orders : NULL;
-        int rc = tier__dataset_add_batch(ds, &b);
-        if (rc)
-            return rc;
+        b.orders = orders;
+        rc = tier__dataset_add_batch(ds, &b);
     }
-    return TIER_OK;
+    tier__free(&ds->alloc, ids);
+    tier__free(&ds->alloc, orders);
+    return rc;
 }
 
 /* ---- features ------------------------------------------------------------------------------ */
@@ -632,7 +492,7 @@ static void format_time(char *buf, size_t size, int64_t t)
 static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double *const f[N_FEATURES])
 {
     const double day = SECONDS_PER_DAY;
-    const tier__cust *c = &ds->cust[r];
+    const tier__cust *c = tier__row_cust(ds, r);
     const int bought = c->last_buy != INT64_MIN;
     const double monetary = c->net_hi + c->net_lo;
     f[FEAT_RECENCY][r] = bought ? (double)(as_of - c->last_buy) / day : NAN;
@@ -643,7 +503,7 @@ static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double 
     f[FEAT_LAST_PURCHASE][r] = bought ? (double)c->last_buy : NAN;
     f[FEAT_TENURE][r] = (double)(as_of - c->first_seen) / day;
     f[FEAT_PURCHASE_DAYS][r] = c->n_days;
-    f[FEAT_RETURNS][r] = ds->n_returns[r];
+    f[FEAT_RETURNS][r] = *tier__row_returns(ds, r);
     f[FEAT_RETURNS_VALUE][r] = c->ret_hi + c->ret_lo;
     f[FEAT_REPEAT_COUNT][r] = bought ? (double)c->n_days - 1.0 : NAN;
     f[FEAT_T_X][r] = bought ? (double)(c->last_buy - c->first_buy) / day : NAN;
@@ -678,7 +538,7 @@ int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)
         if (!isfinite(f[FEAT_MONETARY][r]) || !isfinite(f[FEAT_RETURNS_VALUE][r])) {
             ds->stale = 1;
             return tier__error(TIER_ERANGE, "customer '%s': total amount overflows a double",
-                               tier__strtab_get(&ds->ids, r));
+                               tier__row_id(ds, r));
         }
     }
     ds->as_of = as_of;
@@ -698,14 +558,14 @@ const char *tier_dataset_customer_id(const tier_dataset *ds, size_t row)
 {
     if (!ds || row >= ds->n_rows)
         return NULL;
-    return tier__strtab_get(&ds->ids, row);
+    return tier__row_id(ds, row);
 }
 
 int tier_dataset_find(size_t *row, const tier_dataset *ds, const char *customer_id)
 {
     if (!row || !ds || !customer_id)
         return tier__error(TIER_EINVAL, "tier_dataset_find: NULL argument");
-    long k = tier__strtab_find(&ds->ids, customer_id, strlen(customer_id));
+    long k = tier__dataset_find_row(ds, customer_id, strlen(customer_id));
     if (k < 0)
         return TIER_ENOTFOUND;
     *row = (size_t)k;
@@ -847,20 +707,20 @@ int tier_dataset_set_categorical(tier_dataset *ds, const char *name, const int32
 
 int tier__dataset_join_batch(size_t *unmatched, tier_dataset *ds, const tier__batch *b)
 {
-    if (b->n_cat > MAX_BATCH_ATTRIBUTES || b->n_num > MAX_BATCH_ATTRIBUTES)
+    if (b->n_cat > TIER__MAX_BATCH_ATTRIBUTES || b->n_num > TIER__MAX_BATCH_ATTRIBUTES)
         return tier__error(TIER_EINVAL, "at most %d attribute columns of each type per join",
-                           MAX_BATCH_ATTRIBUTES);
-    size_t cat_cols[MAX_BATCH_ATTRIBUTES], num_cols[MAX_BATCH_ATTRIBUTES];
-    int rc = resolve_attributes(ds, b, cat_cols, num_cols, SRC_JOIN);
+                           TIER__MAX_BATCH_ATTRIBUTES);
+    size_t cat_cols[TIER__MAX_BATCH_ATTRIBUTES], num_cols[TIER__MAX_BATCH_ATTRIBUTES];
+    int rc = tier__dataset_batch_attributes(ds, b, cat_cols, num_cols, SRC_JOIN);
     if (rc)
         return rc;
     for (size_t i = 0; i < b->n; i++) {
-        long r = tier__strtab_find(&ds->ids, b->ids[i].p, b->ids[i].n);
+        long r = tier__dataset_find_row(ds, b->ids[i].p, b->ids[i].n);
         if (r < 0) {
             (*unmatched)++;
             continue;
         }
-        rc = take_attributes(ds, b, i, (uint32_t)r, cat_cols, num_cols, 0);
+        rc = tier__dataset_take_attributes(ds, b, i, (size_t)r, cat_cols, num_cols, 0);
         if (rc)
             return rc;
     }
@@ -939,14 +799,25 @@ int tier_dataset_join_categorical(size_t *n_unmatched, tier_dataset *ds, const c
 
 int tier__dataset_purchase_days(const tier_dataset *ds, int (*fn)(void *ctx, size_t row, int32_t day), void *ctx)
 {
-    for (size_t i = 0; ds->days.slots && i <= ds->days.mask; i++) {
-        uint64_t k = ds->days.slots[i];
-        if (!k)
-            continue;
-        int32_t day = (int32_t)((int64_t)(k & 0xFFFFFFFFu) - 0x80000000LL);
-        int rc = fn(ctx, (size_t)(k >> 32), day);
-        if (rc)
-            return rc;
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        const tier__part *part = &ds->parts[p];
+        for (size_t i = 0; part->days.slots && i <= part->days.mask; i++) {
+            uint64_t k = part->days.slots[i];
+            if (!k)
+                continue;
+            int32_t day = (int32_t)((int64_t)(k & 0xFFFFFFFFu) - 0x80000000LL);
+            int rc = fn(ctx, part->global[k >> 32], day);
+            if (rc)
+                return rc;
+        }
     }
     return TIER_OK;
+}
+
+long tier__dataset_find_row(const tier_dataset *ds, const char *id, size_t len)
+{
+    uint64_t h = tier__hash_bytes(id, len);
+    const tier__part *p = &ds->parts[tier__part_of(h)];
+    long l = tier__strtab_find_hashed(&p->ids, id, len, h);
+    return l < 0 ? -1 : (long)p->global[l];
 }

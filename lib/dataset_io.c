@@ -21,9 +21,9 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
     tier__wbuf_i64(w, ds->as_of);
     tier__wbuf_u8(w, (uint8_t)ds->stale);
     for (size_t r = 0; r < n; r++)
-        tier__wbuf_str(w, ds->ids.strs[r]);
+        tier__wbuf_str(w, tier__row_id(ds, r));
     for (size_t r = 0; r < n; r++) {
-        const tier__cust *c = &ds->cust[r];
+        const tier__cust *c = tier__row_cust(ds, r);
         tier__wbuf_i64(w, c->first_seen);
         tier__wbuf_i64(w, c->first_buy);
         tier__wbuf_i64(w, c->last_buy);
@@ -32,22 +32,36 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
         tier__wbuf_f64(w, c->ret_hi);
         tier__wbuf_f64(w, c->ret_lo);
         tier__wbuf_u32(w, c->n_orders);
-        tier__wbuf_u32(w, ds->n_returns[r]);
+        tier__wbuf_u32(w, *tier__row_returns(ds, r));
         tier__wbuf_u32(w, c->n_days);
     }
-    tier__wbuf_u64(w, ds->orders.n);
-    for (size_t i = 0; ds->orders.slots && i <= ds->orders.mask; i++) {
-        const tier__order_entry *e = &ds->orders.slots[i];
-        if (!e->hash)
-            continue;
-        tier__wbuf_u64(w, e->hash);
-        tier__wbuf_u32(w, e->row);
-        tier__wbuf_u32(w, e->flags);
+    /* sets, with global rows so that the file does not depend on the partition layout */
+    size_t n_orders = 0, n_days = 0;
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        n_orders += ds->parts[p].orders.n;
+        n_days += ds->parts[p].days.n;
     }
-    tier__wbuf_u64(w, ds->days.n);
-    for (size_t i = 0; ds->days.slots && i <= ds->days.mask; i++)
-        if (ds->days.slots[i])
-            tier__wbuf_u64(w, ds->days.slots[i]);
+    tier__wbuf_u64(w, n_orders);
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        const tier__part *part = &ds->parts[p];
+        for (size_t i = 0; part->orders.slots && i <= part->orders.mask; i++) {
+            const tier__order_entry *e = &part->orders.slots[i];
+            if (!e->hash)
+                continue;
+            tier__wbuf_u64(w, e->hash);
+            tier__wbuf_u32(w, part->global[e->row]);
+            tier__wbuf_u32(w, e->flags);
+        }
+    }
+    tier__wbuf_u64(w, n_days);
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        const tier__part *part = &ds->parts[p];
+        for (size_t i = 0; part->days.slots && i <= part->days.mask; i++) {
+            uint64_t k = part->days.slots[i];
+            if (k)
+                tier__wbuf_u64(w, ((uint64_t)part->global[k >> 32] << 32) | (k & 0xFFFFFFFFu));
+        }
+    }
 }
 
 static void write_columns(tier__wbuf *w, const tier_dataset *ds)
@@ -97,8 +111,6 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
     if (r->failed)
         return TIER_ECORRUPT;
     int rc = tier__dataset_reserve_rows(ds, (size_t)n);
-    if (!rc)
-        rc = tier__strtab_reserve(&ds->ids, (size_t)n);
     for (uint64_t i = 0; i < n && !rc && !r->failed; i++) {
         const char *id = tier__rbuf_str(r);
         uint32_t row;
@@ -111,7 +123,7 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
     if (rc)
         return rc;
     for (size_t q = 0; q < ds->n_rows && !r->failed; q++) {
-        tier__cust *c = &ds->cust[q];
+        tier__cust *c = tier__row_cust(ds, q);
         c->first_seen = tier__rbuf_i64(r);
         c->first_buy = tier__rbuf_i64(r);
         c->last_buy = tier__rbuf_i64(r);
@@ -120,28 +132,34 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
         c->ret_hi = tier__rbuf_f64(r);
         c->ret_lo = tier__rbuf_f64(r);
         c->n_orders = tier__rbuf_u32(r);
-        ds->n_returns[q] = tier__rbuf_u32(r);
+        *tier__row_returns(ds, q) = tier__rbuf_u32(r);
         c->n_days = tier__rbuf_u32(r);
     }
     uint64_t n_orders = tier__rbuf_count(r, 16);
-    if (r->failed || tier__orderset_reserve(&ds->alloc, &ds->orders, (size_t)n_orders))
-        return r->failed ? TIER_ECORRUPT : TIER_ENOMEM;
     for (uint64_t i = 0; i < n_orders && !r->failed; i++) {
         uint64_t h = tier__rbuf_u64(r);
         uint32_t row = tier__rbuf_u32(r), flags = tier__rbuf_u32(r);
         if (row >= ds->n_rows || !(h & 1) || flags == 0 || flags > 3)
             return TIER_ECORRUPT;
-        if (tier__orderset_add(&ds->alloc, &ds->orders, h, row, flags) != (int)flags)
+        uint32_t w = ds->where[row];
+        tier__part *p = &ds->parts[tier__where_part(w)];
+        int added = tier__orderset_add(&ds->alloc, &p->orders, h, (uint32_t)tier__where_local(w), flags);
+        if (added < 0)
+            return TIER_ENOMEM;
+        if (added != (int)flags)
             return TIER_ECORRUPT; /* duplicate entry */
     }
     uint64_t n_days = tier__rbuf_count(r, 8);
-    if (r->failed || tier__dayset_reserve(&ds->alloc, &ds->days, (size_t)n_days))
-        return r->failed ? TIER_ECORRUPT : TIER_ENOMEM;
     for (uint64_t i = 0; i < n_days && !r->failed; i++) {
         uint64_t k = tier__rbuf_u64(r);
         if ((k >> 32) >= ds->n_rows || (k & 0xFFFFFFFFu) == 0)
             return TIER_ECORRUPT;
-        if (tier__dayset_add(&ds->alloc, &ds->days, k) != 1)
+        uint32_t w = ds->where[k >> 32];
+        tier__part *p = &ds->parts[tier__where_part(w)];
+        int added = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)tier__where_local(w) << 32) | (k & 0xFFFFFFFFu));
+        if (added < 0)
+            return TIER_ENOMEM;
+        if (added != 1)
             return TIER_ECORRUPT;
     }
     return r->failed ? TIER_ECORRUPT : TIER_OK;

@@ -26,10 +26,8 @@ static int check_columns(const tier_dataset *ds, const tier_dataset *other)
     return TIER_OK;
 }
 
-static void merge_state(tier_dataset *ds, size_t r, const tier_dataset *o, size_t q)
+static void merge_state(tier__cust *c, uint32_t *returns, const tier__cust *oc, uint32_t oreturns)
 {
-    tier__cust *c = &ds->cust[r];
-    const tier__cust *oc = &o->cust[q];
     if (oc->first_seen < c->first_seen)
         c->first_seen = oc->first_seen;
     if (oc->first_buy < c->first_buy)
@@ -43,38 +41,71 @@ static void merge_state(tier_dataset *ds, size_t r, const tier_dataset *o, size_
     /* counts are corrected in merge_sets for orders and days present in both */
     c->n_orders += oc->n_orders;
     c->n_days += oc->n_days;
-    ds->n_returns[r] += o->n_returns[q];
+    *returns += oreturns;
 }
 
-static int merge_sets(tier_dataset *ds, const tier_dataset *o, const uint32_t *map)
+/* Merges partition p of `o` into partition p of `ds` (a customer's partition depends on its id
+ * only, so it is the same in both). map[l] is ds's local for o's local l. */
+static int merge_sets(tier_dataset *ds, const tier_dataset *o, size_t part, const uint32_t *map)
 {
-    if (tier__orderset_reserve(&ds->alloc, &ds->orders, ds->orders.n + o->orders.n) ||
-        tier__dayset_reserve(&ds->alloc, &ds->days, ds->days.n + o->days.n))
+    tier__part *p = &ds->parts[part];
+    const tier__part *op = &o->parts[part];
+    if (tier__orderset_reserve(&ds->alloc, &p->orders, p->orders.n + op->orders.n) ||
+        tier__dayset_reserve(&ds->alloc, &p->days, p->days.n + op->days.n))
         return TIER_ENOMEM;
-    for (size_t i = 0; o->orders.slots && i <= o->orders.mask; i++) {
-        const tier__order_entry *e = &o->orders.slots[i];
+    for (size_t i = 0; op->orders.slots && i <= op->orders.mask; i++) {
+        const tier__order_entry *e = &op->orders.slots[i];
         if (!e->hash)
             continue;
-        uint32_t r = map[e->row];
-        int fresh = tier__orderset_add(&ds->alloc, &ds->orders, e->hash, r, e->flags);
+        uint32_t l = map[e->row];
+        int fresh = tier__orderset_add(&ds->alloc, &p->orders, e->hash, l, e->flags);
         if (fresh < 0)
             return TIER_ENOMEM;
         uint32_t already = e->flags & ~(uint32_t)fresh;
         if (already & ORDER_PURCHASE)
-            ds->cust[r].n_orders--;
+            p->cust[l].n_orders--;
         if (already & ORDER_RETURN)
-            ds->n_returns[r]--;
+            p->n_returns[l]--;
     }
-    for (size_t i = 0; o->days.slots && i <= o->days.mask; i++) {
-        uint64_t k = o->days.slots[i];
+    for (size_t i = 0; op->days.slots && i <= op->days.mask; i++) {
+        uint64_t k = op->days.slots[i];
         if (!k)
             continue;
-        uint32_t r = map[k >> 32];
-        int fresh = tier__dayset_add(&ds->alloc, &ds->days, ((uint64_t)r << 32) | (k & 0xFFFFFFFFu));
+        uint32_t l = map[k >> 32];
+        int fresh = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)l << 32) | (k & 0xFFFFFFFFu));
         if (fresh < 0)
             return TIER_ENOMEM;
         if (!fresh)
-            ds->cust[r].n_days--;
+            p->cust[l].n_days--;
+    }
+    return TIER_OK;
+}
+
+/* Customers of `o` in o's row order: finds or creates each in ds, merges its state, and
+ * fills row_map (o row -> ds row) and the per-partition local maps. */
+static int merge_customers(tier_dataset *ds, const tier_dataset *o, uint32_t *row_map, uint32_t **local_maps)
+{
+    for (size_t q = 0; q < o->n_rows; q++) {
+        uint32_t w = o->where[q];
+        size_t part = tier__where_part(w), ol = tier__where_local(w);
+        const tier__part *op = &o->parts[part];
+        tier__part *p = &ds->parts[part];
+        int rc = tier__part_reserve(ds, p, p->ids.n + 1);
+        if (rc)
+            return rc;
+        uint32_t l;
+        int created;
+        rc = tier__strtab_intern_hashed(&p->ids, op->ids.strs[ol], op->ids.lens[ol], op->ids.hashes[ol], &l,
+                                        &created);
+        if (rc)
+            return rc;
+        if (created) {
+            tier__part_init_local(p, l);
+            tier__dataset_assign_row(ds, part, l);
+        }
+        merge_state(&p->cust[l], &p->n_returns[l], &op->cust[ol], op->n_returns[ol]);
+        local_maps[part][ol] = l;
+        row_map[q] = p->global[l];
     }
     return TIER_OK;
 }
@@ -123,22 +154,25 @@ int tier_dataset_merge(tier_dataset *ds, const tier_dataset *other)
     int rc = check_columns(ds, other);
     if (rc)
         return rc;
-    uint32_t *map = tier__malloc(&ds->alloc, (other->n_rows ? other->n_rows : 1) * sizeof *map);
-    if (!map)
-        return tier__oom();
-    rc = tier__dataset_reserve_rows(ds, ds->n_rows + other->n_rows);
-    if (!rc)
-        rc = tier__strtab_reserve(&ds->ids, ds->n_rows + other->n_rows);
-    for (size_t q = 0; q < other->n_rows && !rc; q++) {
-        rc = tier__dataset_customer(ds, other->ids.strs[q], other->ids.lens[q], &map[q]);
-        if (!rc)
-            merge_state(ds, map[q], other, q);
+    uint32_t *row_map = tier__malloc(&ds->alloc, (other->n_rows ? other->n_rows : 1) * sizeof *row_map);
+    uint32_t *local_maps[TIER__PARTS] = { NULL };
+    rc = row_map ? TIER_OK : tier__oom();
+    for (size_t p = 0; p < TIER__PARTS && !rc; p++) {
+        local_maps[p] = tier__malloc(&ds->alloc, (other->parts[p].ids.n ? other->parts[p].ids.n : 1) * sizeof(uint32_t));
+        if (!local_maps[p])
+            rc = tier__oom();
     }
     if (!rc)
-        rc = merge_sets(ds, other, map);
+        rc = tier__dataset_reserve_rows(ds, ds->n_rows + other->n_rows);
+    if (!rc)
+        rc = merge_customers(ds, other, row_map, local_maps);
+    for (size_t p = 0; p < TIER__PARTS && !rc; p++)
+        rc = merge_sets(ds, other, p, local_maps[p]);
     for (size_t i = N_FEATURES; i < other->n_cols && !rc; i++)
-        rc = merge_column(ds, &other->cols[i], other, map);
-    tier__free(&ds->alloc, map);
+        rc = merge_column(ds, &other->cols[i], other, row_map);
+    for (size_t p = 0; p < TIER__PARTS; p++)
+        tier__free(&ds->alloc, local_maps[p]);
+    tier__free(&ds->alloc, row_map);
     if (rc)
         return rc;
     ds->n_txn += other->n_txn;
@@ -159,8 +193,10 @@ static void steal(tier_dataset *ds, tier_dataset *part)
     *part = tmp;
     /* the string tables point at their owner's allocator: both are the same allocator value,
      * but the pointer must refer to the struct that now owns the table */
-    ds->ids.alloc = &ds->alloc;
-    part->ids.alloc = &part->alloc;
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        ds->parts[p].ids.alloc = &ds->alloc;
+        part->parts[p].ids.alloc = &part->alloc;
+    }
     for (size_t i = 0; i < ds->n_cols; i++)
         ds->cols[i].dict.alloc = &ds->alloc;
     for (size_t i = 0; i < part->n_cols; i++)

@@ -164,7 +164,7 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
             return -1;
         }
         size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
-        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && memcmp(t->strs[k], s, len) == 0) {
+        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && tier__bytes_equal(t->strs[k], s, len)) {
             *slot = i;
             return (long)k;
         }
@@ -214,4 +214,10 @@ long tier__strtab_find(const tier__strtab *t, const char *s, size_t len)
 {
     size_t slot;
     return lookup(t, s, len, tier__hash_bytes(s, len), &slot);
+}
+
+long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash)
+{
+    size_t slot;
+    return lookup(t, s, len, hash, &slot);
 }

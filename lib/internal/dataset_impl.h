@@ -48,21 +48,34 @@ typedef struct tier__column {
     int64_t *seen;        /* SRC_TXN: time of the transaction the value came from */
 } tier__column;
 
+/* Customers live in TIER__PARTS partitions chosen by the top bits of their id hash. Each
+ * partition owns its id table, accumulators and order/day sets, indexed by a local number, so a
+ * large batch is aggregated on several threads at once, one partition per task. Global rows
+ * (the public row numbers, in order of first appearance) map to (partition, local) through
+ * `where`. The partition count is fixed, so results never depend on the thread count. */
+#define TIER__PART_BITS 6
+#define TIER__PARTS (1u << TIER__PART_BITS)
+#define TIER__LOCAL_BITS 26
+#define TIER__LOCAL_MAX ((1u << TIER__LOCAL_BITS) - 1u)
+
+typedef struct tier__part {
+    tier__strtab ids;       /* customer id <-> local number (ids.hashes[local] is the id hash) */
+    uint32_t *global;       /* local -> global row */
+    tier__cust *cust;       /* local -> accumulators, 64-byte aligned inside cust_block */
+    void *cust_block;
+    uint32_t *n_returns;    /* cold: touched by returns only */
+    size_t cap;             /* capacity of global, cust and n_returns */
+    tier__orderset orders;  /* (order-id hash, local) */
+    tier__dayset days;      /* (local, UTC day) */
+} tier__part;
+
 struct tier_dataset {
     tier__alloc alloc;
     unsigned n_threads;
 
-    tier__strtab ids;     /* customer id <-> row */
+    tier__part parts[TIER__PARTS];
+    uint32_t *where;      /* global row -> partition << TIER__LOCAL_BITS | local */
     size_t n_rows, cap_rows;
-
-    /* per-customer state: one cache line per customer, because transactions update customers
-     * in random order and one line is one memory access (capacity cap_rows) */
-    tier__cust *cust;     /* 64-byte aligned inside cust_block */
-    void *cust_block;
-    uint32_t *n_returns;  /* cold: touched by returns only */
-
-    tier__orderset orders;
-    tier__dayset days;
 
     uint64_t n_txn;
     int64_t min_time, max_time;
@@ -73,6 +86,57 @@ struct tier_dataset {
     int stale;            /* features out of date */
     int64_t as_of;        /* TIER_AS_OF_AUTO before the first computation */
 };
+
+static inline size_t tier__part_of(uint64_t id_hash) { return (size_t)(id_hash >> (64 - TIER__PART_BITS)); }
+static inline size_t tier__where_part(uint32_t w) { return w >> TIER__LOCAL_BITS; }
+static inline size_t tier__where_local(uint32_t w) { return w & TIER__LOCAL_MAX; }
+
+/* The accumulators and returns counter of global row r. */
+static inline tier__cust *tier__row_cust(const tier_dataset *ds, size_t r)
+{
+    uint32_t w = ds->where[r];
+    return &ds->parts[tier__where_part(w)].cust[tier__where_local(w)];
+}
+static inline uint32_t *tier__row_returns(const tier_dataset *ds, size_t r)
+{
+    uint32_t w = ds->where[r];
+    return &ds->parts[tier__where_part(w)].n_returns[tier__where_local(w)];
+}
+static inline const char *tier__row_id(const tier_dataset *ds, size_t r)
+{
+    uint32_t w = ds->where[r];
+    return tier__strtab_get(&ds->parts[tier__where_part(w)].ids, tier__where_local(w));
+}
+
+static inline int32_t tier__day_of(int64_t t)
+{
+    int64_t d = t / 86400;
+    if (t % 86400 < 0)
+        d--;
+    return (int32_t)d;
+}
+
+/* Global row of a customer id, or -1. */
+long tier__dataset_find_row(const tier_dataset *ds, const char *id, size_t len);
+/* Makes room for `need` locals in partition `p`. */
+int tier__part_reserve(tier_dataset *ds, tier__part *p, size_t need);
+/* Initialises local `l` of a partition (no purchase, zero sums). */
+void tier__part_init_local(tier__part *p, size_t l);
+/* Initialises the non-feature column values of global row r (missing). */
+void tier__dataset_init_row_columns(tier_dataset *ds, size_t r);
+/* Records a new global row for (partition p, local l); rows must have been reserved. */
+void tier__dataset_assign_row(tier_dataset *ds, size_t p, size_t l);
+/* Releases a partition's storage. */
+void tier__part_free(tier_dataset *ds, tier__part *p);
+/* Resolves batch attribute columns (at most MAX per kind), creating them. */
+#define TIER__MAX_BATCH_ATTRIBUTES 64
+int tier__dataset_batch_attributes(tier_dataset *ds, const tier__batch *b, size_t *cat_cols,
+                                   size_t *num_cols, col_source source);
+/* Sets the attribute values of batch row i on global row r (by_time: only if not older than
+ * the value held). */
+int tier__dataset_take_attributes(tier_dataset *ds, const tier__batch *b, size_t i, size_t r,
+                                  const size_t *cat_cols, const size_t *num_cols, int by_time);
+
 
 /* Grows per-row arrays (state and non-feature columns) to hold `need` rows. */
 int tier__dataset_reserve_rows(tier_dataset *ds, size_t need);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc.h"
 
@@ -24,6 +25,36 @@ typedef struct tier__strtab {
                                settles most misses without touching the string arrays */
     size_t mask;            /* slots has mask + 1 entries, a power of two */
 } tier__strtab;
+
+/* Equality of two byte ranges of length n, inlined for the short keys (ids, order numbers)
+ * that dominate; reads only within [0, n). */
+static inline int tier__bytes_equal(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, x, 8);
+        memcpy(&y0, y, 8);
+        memcpy(&x1, x + n - 8, 8);
+        memcpy(&y1, y + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, x, 4);
+        memcpy(&y0, y, 4);
+        memcpy(&x1, x + n - 4, 4);
+        memcpy(&y1, y + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (x[i] != y[i])
+                return 0;
+        return 1;
+    }
+    return memcmp(x, y, n) == 0;
+}
 
 void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc);
 void tier__strtab_free(tier__strtab *t);
@@ -52,6 +83,7 @@ static inline void tier__strtab_prefetch(const tier__strtab *t, uint64_t hash)
 }
 
 /* Returns the index of s[0..len), or -1. */
+long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash);
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
 
 static inline const char *tier__strtab_get(const tier__strtab *t, size_t i) { return t->strs[i]; }
