@@ -105,7 +105,8 @@ TIER_API const char *tier_status_str(int status);
 TIER_API const char *tier_last_error(void);
 
 /**
- * @brief The status code of the most recent failure in the calling thread (::TIER_OK if none).
+ * @brief The status code of the most recent failure in the calling thread.
+ * @return A ::tier_status value; ::TIER_OK if no error has occurred or since tier_clear_error().
  */
 TIER_API int tier_last_error_status(void);
 

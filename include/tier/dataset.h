@@ -102,7 +102,11 @@ TIER_API int tier_dataset_options_init(tier_dataset_options *opts, unsigned int 
  */
 TIER_API int tier_dataset_new(tier_dataset **out, const tier_dataset_options *opts);
 
-/** @brief Releases a dataset and every column it owns. Accepts NULL. */
+/**
+ * @brief Releases a dataset and every column it owns.
+ * @param ds The dataset, or NULL (then nothing happens). Pointers borrowed from it become
+ *        invalid.
+ */
 TIER_API void tier_dataset_free(tier_dataset *ds);
 
 /**
@@ -145,22 +149,37 @@ TIER_API int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of);
 
 /**
  * @brief The analysis instant of the current feature columns.
+ * @param ds The dataset (NULL gives ::TIER_AS_OF_AUTO).
  * @return Seconds since the epoch, or ::TIER_AS_OF_AUTO if features were never computed.
  */
 TIER_API int64_t tier_dataset_as_of(const tier_dataset *ds);
 
-/** @brief Whether feature columns are out of date (transactions were added since the last
- *  tier_dataset_compute_features()). Returns 1 or 0. */
+/**
+ * @brief Whether feature columns are out of date (transactions were added or merged since the
+ *        last tier_dataset_compute_features()).
+ * @param ds The dataset (NULL counts as stale).
+ * @return 1 if stale, 0 if the feature columns are current.
+ */
 TIER_API int tier_dataset_is_stale(const tier_dataset *ds);
 
-/** @brief Number of customers (rows). */
+/**
+ * @brief Number of customers (rows).
+ * @param ds The dataset (NULL gives 0).
+ * @return The number of rows; every column has this many values.
+ */
 TIER_API size_t tier_dataset_size(const tier_dataset *ds);
 
-/** @brief Number of transactions added so far (all batches, all sources). */
+/**
+ * @brief Number of transactions added so far (all batches, all sources, merges included).
+ * @param ds The dataset (NULL gives 0).
+ * @return The count.
+ */
 TIER_API uint64_t tier_dataset_transaction_count(const tier_dataset *ds);
 
 /**
  * @brief The id of the customer in row @p row.
+ * @param ds The dataset.
+ * @param row A row number below tier_dataset_size().
  * @return A string owned by the dataset, valid until the dataset is freed; NULL if @p row is out
  *         of range.
  */
@@ -175,11 +194,17 @@ TIER_API const char *tier_dataset_customer_id(const tier_dataset *ds, size_t row
  */
 TIER_API int tier_dataset_find(size_t *row, const tier_dataset *ds, const char *customer_id);
 
-/** @brief Number of columns (features first, then attributes and added columns). */
+/**
+ * @brief Number of columns (features first, then attributes and added columns).
+ * @param ds The dataset (NULL gives 0).
+ * @return The count.
+ */
 TIER_API size_t tier_dataset_column_count(const tier_dataset *ds);
 
 /**
  * @brief The name of column @p index.
+ * @param ds The dataset.
+ * @param index A column index below tier_dataset_column_count().
  * @return A string owned by the dataset, valid until the column is replaced or the dataset is
  *         freed; NULL if @p index is out of range.
  */
@@ -188,6 +213,8 @@ TIER_API const char *tier_dataset_column_name(const tier_dataset *ds, size_t ind
 /**
  * @brief The type of a named column.
  * @param type Receives the type.
+ * @param ds The dataset.
+ * @param name Column name. Borrowed.
  * @return ::TIER_OK or ::TIER_ENOTFOUND (message suggests the closest name).
  */
 TIER_API int tier_dataset_column_type(tier_column_type *type, const tier_dataset *ds,
@@ -196,7 +223,9 @@ TIER_API int tier_dataset_column_type(tier_column_type *type, const tier_dataset
 /**
  * @brief Borrows a numeric column.
  * @param values Receives tier_dataset_size() doubles owned by the dataset, valid until the next
- *        mutating call on @p ds.
+ *        mutating call on @p ds; NULL on failure.
+ * @param ds The dataset.
+ * @param name Column name. Borrowed.
  * @return ::TIER_OK; ::TIER_ENOTFOUND (message suggests the closest name); ::TIER_ETYPE for a
  *         categorical column; ::TIER_ESTALE for a feature column while features are stale.
  */
@@ -205,6 +234,8 @@ TIER_API int tier_dataset_numeric(const double **values, const tier_dataset *ds,
 
 /**
  * @brief Borrows a categorical column and its dictionary.
+ * @param ds The dataset.
+ * @param name Column name. Borrowed.
  * @param codes Receives tier_dataset_size() codes (::TIER_MISSING_CODE or an index into the
  *        dictionary), owned by the dataset, valid until the next mutating call on @p ds.
  * @param dictionary Receives the category names, owned by the dataset, valid as @p codes. May be
@@ -296,6 +327,8 @@ TIER_API int tier_dataset_merge(tier_dataset *ds, const tier_dataset *other);
 
 /**
  * @brief Saves the whole dataset (customer state, columns, as_of) to @p path.
+ * @param ds The dataset. Not modified.
+ * @param path Destination file. Borrowed.
  *
  * The file is versioned and checksummed, and is written to a temporary file in the same
  * directory then renamed, so @p path holds either the old or the new content, never a mix.
