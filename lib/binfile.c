@@ -147,17 +147,16 @@ int tier__file_write(const char *path, const char magic[8], uint32_t version, co
     unsigned char trailer[4];
     put_le(trailer, (uint64_t)crc, 4);
 
+    /* The temporary name lives on the stack: no allocation outside the handle's allocator. */
+    char tmp[4096 + 16];
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return tier__oom();
+    if (plen > 4096)
+        return tier__error(TIER_EINVAL, "%.64s...: path is longer than 4096 bytes", path);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return tier__error(TIER_EIO, "%s: cannot create temporary file: %s", path, strerror(e));
+        return tier__error(TIER_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
     }
     int bad = write_all(fd, header, HEADER_SIZE) || write_all(fd, payload->data, payload->len) ||
               write_all(fd, trailer, 4) || fsync(fd) != 0;
@@ -178,10 +177,8 @@ int tier__file_write(const char *path, const char magic[8], uint32_t version, co
     }
     if (bad) {
         unlink(tmp);
-        free(tmp);
         return tier__error(TIER_EIO, "%s: cannot write: %s", path, strerror(e));
     }
-    free(tmp);
     return TIER_OK;
 }
 

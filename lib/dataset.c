@@ -15,7 +15,7 @@
 
 const char *const tier__feature_names[N_FEATURES] = {
     "recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase",
-    "tenure", "purchase_days", "returns", "returns_value", "repeat_count", "t_x", "T",
+    "tenure", "purchase_days", "returns", "returns_value", "repeat_count", "t_x", "T", "repeat_spend",
 };
 
 int tier_dataset_options_init(tier_dataset_options *opts, unsigned int version)
@@ -138,6 +138,9 @@ void tier__part_free(tier_dataset *ds, tier__part *p)
     tier__free(&ds->alloc, p->global);
     tier__free(&ds->alloc, p->cust_block);
     tier__free(&ds->alloc, p->n_returns);
+    tier__free(&ds->alloc, p->first_day_hi);
+    tier__free(&ds->alloc, p->first_day_lo);
+    p->first_day_hi = p->first_day_lo = NULL;
     tier__orderset_free(&ds->alloc, &p->orders);
     tier__dayset_free(&ds->alloc, &p->days);
     p->global = NULL;
@@ -177,6 +180,8 @@ int tier__part_reserve(tier_dataset *ds, tier__part *p, size_t need)
     int rc = grow_customers(ds, p, cap);
     rc = rc ? rc : grow_array(ds, (void **)&p->global, cap, sizeof(uint32_t));
     rc = rc ? rc : grow_array(ds, (void **)&p->n_returns, cap, sizeof(uint32_t));
+    rc = rc ? rc : grow_array(ds, (void **)&p->first_day_hi, cap, sizeof(double));
+    rc = rc ? rc : grow_array(ds, (void **)&p->first_day_lo, cap, sizeof(double));
     if (rc)
         return rc;
     p->cap = cap;
@@ -191,6 +196,7 @@ void tier__part_init_local(tier__part *p, size_t l)
     c->first_buy = INT64_MAX;
     c->last_buy = INT64_MIN;
     p->n_returns[l] = 0;
+    p->first_day_hi[l] = p->first_day_lo[l] = 0.0;
     p->global[l] = UINT32_MAX;
 }
 
@@ -489,6 +495,21 @@ static void format_time(char *buf, size_t size, int64_t t)
         snprintf(buf, size, "%lld", (long long)t);
 }
 
+/* Value of the purchases after the first purchase day: gross purchases (net spend plus the
+ * value returned) minus the first day's purchases, summed in double-double and rounded once. */
+static double repeat_spend(const tier_dataset *ds, size_t r, const tier__cust *c)
+{
+    uint32_t w = ds->where[r];
+    const tier__part *p = &ds->parts[tier__where_part(w)];
+    size_t l = tier__where_local(w);
+    double hi = c->net_hi, lo = c->net_lo;
+    tier__dd_add(&hi, &lo, c->ret_hi);
+    lo += c->ret_lo;
+    tier__dd_add(&hi, &lo, -p->first_day_hi[l]);
+    lo -= p->first_day_lo[l];
+    return hi + lo;
+}
+
 static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double *const f[N_FEATURES])
 {
     const double day = SECONDS_PER_DAY;
@@ -508,6 +529,7 @@ static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double 
     f[FEAT_REPEAT_COUNT][r] = bought ? (double)c->n_days - 1.0 : NAN;
     f[FEAT_T_X][r] = bought ? (double)(c->last_buy - c->first_buy) / day : NAN;
     f[FEAT_T][r] = bought ? (double)(as_of - c->first_buy) / day : NAN;
+    f[FEAT_REPEAT_SPEND][r] = c->n_days > 1 ? repeat_spend(ds, r, c) / (double)(c->n_days - 1) : NAN;
 }
 
 int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)

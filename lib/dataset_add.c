@@ -152,11 +152,20 @@ static int apply_txn(add_job *job, tier__part *p, size_t i, uint32_t l, prev_txn
             return bump(&p->n_returns[l], "returns", p, l);
         return same_order ? TIER_OK : count_order(p, a, oh, l, ORDER_RETURN, &p->n_returns[l]);
     }
+    /* the first purchase day's value restarts when an earlier day arrives */
+    const int32_t day = tier__day_of(t);
+    const int32_t first_day = c->first_buy == INT64_MAX ? INT32_MAX : tier__day_of(c->first_buy);
+    if (day < first_day) {
+        p->first_day_hi[l] = amount;
+        p->first_day_lo[l] = 0.0;
+    } else if (day == first_day) {
+        tier__dd_add(&p->first_day_hi[l], &p->first_day_lo[l], amount);
+    }
     if (t < c->first_buy)
         c->first_buy = t;
     if (t > c->last_buy)
         c->last_buy = t;
-    uint64_t key = tier__day_key(l, tier__day_of(t));
+    uint64_t key = tier__day_key(l, day);
     if (key != prev->day_key) {
         int fresh = tier__dayset_add(a, &p->days, key);
         if (fresh < 0)

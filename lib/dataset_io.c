@@ -34,6 +34,10 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
         tier__wbuf_u32(w, c->n_orders);
         tier__wbuf_u32(w, *tier__row_returns(ds, r));
         tier__wbuf_u32(w, c->n_days);
+        uint32_t wh = ds->where[r];
+        const tier__part *part = &ds->parts[tier__where_part(wh)];
+        tier__wbuf_f64(w, part->first_day_hi[tier__where_local(wh)]);
+        tier__wbuf_f64(w, part->first_day_lo[tier__where_local(wh)]);
     }
     /* sets, with global rows so that the file does not depend on the partition layout */
     size_t n_orders = 0, n_days = 0;
@@ -102,7 +106,7 @@ int tier_dataset_save(const tier_dataset *ds, const char *path)
 
 static int read_state(tier_dataset *ds, tier__rbuf *r)
 {
-    uint64_t n = tier__rbuf_count(r, 5);
+    uint64_t n = tier__rbuf_count(r, 5 + 76);
     ds->n_txn = tier__rbuf_u64(r);
     ds->min_time = tier__rbuf_i64(r);
     ds->max_time = tier__rbuf_i64(r);
@@ -134,6 +138,10 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
         c->n_orders = tier__rbuf_u32(r);
         *tier__row_returns(ds, q) = tier__rbuf_u32(r);
         c->n_days = tier__rbuf_u32(r);
+        uint32_t wh = ds->where[q];
+        tier__part *part = &ds->parts[tier__where_part(wh)];
+        part->first_day_hi[tier__where_local(wh)] = tier__rbuf_f64(r);
+        part->first_day_lo[tier__where_local(wh)] = tier__rbuf_f64(r);
     }
     uint64_t n_orders = tier__rbuf_count(r, 16);
     for (uint64_t i = 0; i < n_orders && !r->failed; i++) {

@@ -26,6 +26,24 @@ static int check_columns(const tier_dataset *ds, const tier_dataset *other)
     return TIER_OK;
 }
 
+/* First-day purchase values combine like the first purchase itself: the earlier day wins,
+ * the same day adds up. Must run before merge_state() moves first_buy. */
+static void merge_first_day(tier__part *p, size_t l, const tier__part *op, size_t ol)
+{
+    const tier__cust *c = &p->cust[l], *oc = &op->cust[ol];
+    if (oc->first_buy == INT64_MAX)
+        return;
+    int32_t mine = c->first_buy == INT64_MAX ? INT32_MAX : tier__day_of(c->first_buy);
+    int32_t theirs = tier__day_of(oc->first_buy);
+    if (theirs < mine) {
+        p->first_day_hi[l] = op->first_day_hi[ol];
+        p->first_day_lo[l] = op->first_day_lo[ol];
+    } else if (theirs == mine) {
+        tier__dd_add(&p->first_day_hi[l], &p->first_day_lo[l], op->first_day_hi[ol]);
+        p->first_day_lo[l] += op->first_day_lo[ol];
+    }
+}
+
 static void merge_state(tier__cust *c, uint32_t *returns, const tier__cust *oc, uint32_t oreturns)
 {
     if (oc->first_seen < c->first_seen)
@@ -103,6 +121,7 @@ static int merge_customers(tier_dataset *ds, const tier_dataset *o, uint32_t *ro
             tier__part_init_local(p, l);
             tier__dataset_assign_row(ds, part, l);
         }
+        merge_first_day(p, l, op, ol);
         merge_state(&p->cust[l], &p->n_returns[l], &op->cust[ol], op->n_returns[ol]);
         local_maps[part][ol] = l;
         row_map[q] = p->global[l];

@@ -115,7 +115,7 @@ static void assert_unchanged(tier_dataset *ds)
 {
     assert_int_equal(tier_dataset_size(ds), 1);
     assert_int_equal(tier_dataset_transaction_count(ds), 1);
-    assert_int_equal(tier_dataset_column_count(ds), 13);
+    assert_int_equal(tier_dataset_column_count(ds), 14);
 }
 
 /* ---- options, report ------------------------------------------------------------------------ */

@@ -80,12 +80,15 @@ static void test_features_by_hand(void **state)
     assert_true(feat(ds, "a", "repeat_count") == 1.0);
     assert_true(feat(ds, "a", "t_x") == (double)(10 * DAY + 60) / DAY);
     assert_true(feat(ds, "a", "T") == 21.0);
+    /* one repeat day (day 10) worth 50 + 25; the return does not reduce it */
+    assert_true(feat(ds, "a", "repeat_spend") == 75.0);
     /* customer b: one purchase, one free item (counts as neither) */
     assert_true(feat(ds, "b", "frequency") == 1.0);
     assert_true(feat(ds, "b", "monetary") == 5.5);
     assert_true(feat(ds, "b", "returns") == 0.0);
     assert_true(feat(ds, "b", "repeat_count") == 0.0);
     assert_true(feat(ds, "b", "t_x") == 0.0);
+    assert_true(isnan(feat(ds, "b", "repeat_spend")));
     /* the free item at T0+5d does not move recency */
     assert_true(feat(ds, "b", "recency") == (double)(21 * DAY - 3600) / DAY);
     tier_dataset_free(ds);
@@ -196,11 +199,12 @@ static void test_lookup_and_columns(void **state)
     /* features first, in the documented order */
     static const char *const names[] = { "recency", "frequency", "monetary", "avg_order_value",
                                          "first_purchase", "last_purchase", "tenure", "purchase_days",
-                                         "returns", "returns_value", "repeat_count", "t_x", "T" };
-    assert_int_equal(tier_dataset_column_count(ds), 13);
-    for (size_t i = 0; i < 13; i++)
+                                         "returns", "returns_value", "repeat_count", "t_x", "T",
+                                         "repeat_spend" };
+    assert_int_equal(tier_dataset_column_count(ds), 14);
+    for (size_t i = 0; i < 14; i++)
         assert_string_equal(tier_dataset_column_name(ds, i), names[i]);
-    assert_null(tier_dataset_column_name(ds, 13));
+    assert_null(tier_dataset_column_name(ds, 14));
     const double *v;
     TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "monetry"), TIER_ENOTFOUND, "did you mean 'monetary'");
     TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "zzzzzzzzzz"), TIER_ENOTFOUND, "unknown column 'zzzzzzzzzz'");
@@ -215,7 +219,7 @@ static void test_lookup_and_columns(void **state)
     const double score2[] = { 7, 8, 9 };
     TIER_CHECK(tier_dataset_set_numeric(ds, "score", score2));
     assert_true(col(ds, "score")[2] == 9.0);
-    assert_int_equal(tier_dataset_column_count(ds), 14);
+    assert_int_equal(tier_dataset_column_count(ds), 15);
     TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "monetary", score), TIER_EINVAL, "feature column");
     TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "", score), TIER_EINVAL, "empty");
     TIER_EXPECT_ERROR(tier_dataset_set_numeric(ds, "bad\nname", score), TIER_EINVAL, "control character");

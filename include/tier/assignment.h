@@ -56,7 +56,8 @@ typedef enum tier_event_kind {
 
 /**
  * @brief The name of an event kind: "new", "upgrade", "downgrade", "held", "override", "gone".
- * @return A static string; "unknown" for other values.
+ * @param kind A ::tier_event_kind value (as an int, as tier_assignment_event() gives it).
+ * @return A static string, never NULL and never to be freed; "unknown" for other values.
  */
 TIER_API const char *tier_event_kind_name(int kind);
 
@@ -89,7 +90,10 @@ typedef struct tier_assign_options {
 
 /**
  * @brief Initialises @p opts with default values, as ::TIER_ASSIGN_OPTIONS_INIT does.
- * @return ::TIER_OK, ::TIER_EINVAL (NULL) or ::TIER_EVERSION.
+ * @param opts Caller-owned struct to fill.
+ * @param version ::TIER_ASSIGN_OPTIONS_VERSION (or an older version number).
+ * @return ::TIER_OK, ::TIER_EINVAL if @p opts is NULL, ::TIER_EVERSION for an unknown version
+ *         (@p opts is then left unchanged).
  */
 TIER_API int tier_assign_options_init(tier_assign_options *opts, unsigned int version);
 
@@ -113,60 +117,118 @@ TIER_API int tier_assignment_new(tier_assignment **out, const tier_rules *rules,
                                  const tier_dataset *ds, const tier_assignment *previous,
                                  const tier_assign_options *opts);
 
-/** @brief Releases an assignment. Accepts NULL. */
+/**
+ * @brief Releases an assignment. Accepts NULL.
+ *
+ * Every string and array obtained from the assignment becomes invalid. Assignments made with
+ * it as `previous` stay valid: they hold their own copies.
+ *
+ * @param a An assignment from tier_assignment_new() or tier_assignment_load(), owned by the
+ *        caller until this call; NULL does nothing. Never pass the assignments borrowed from a
+ *        ::tier_whatif (tier_whatif_free() releases those).
+ */
 TIER_API void tier_assignment_free(tier_assignment *a);
 
-/** @brief Number of customers (rows, in the dataset's row order). */
+/**
+ * @brief Number of customers (rows, in the dataset's row order).
+ * @param a The assignment.
+ * @return The number of rows (the dataset's tier_dataset_size() when it was made); 0 if @p a
+ *         is NULL.
+ */
 TIER_API size_t tier_assignment_size(const tier_assignment *a);
 
-/** @brief The evaluation instant (seconds since the epoch). */
+/**
+ * @brief The evaluation instant (seconds since the epoch).
+ * @param a The assignment.
+ * @return The instant stamped on its events; ::TIER_AS_OF_AUTO if @p a is NULL.
+ */
 TIER_API int64_t tier_assignment_time(const tier_assignment *a);
 
 /**
  * @brief The id of the customer in row @p row.
- * @return A string owned by the assignment; NULL if @p row is out of range.
+ * @param a The assignment.
+ * @param row A row number below tier_assignment_size().
+ * @return A NUL-terminated string owned by the assignment, valid until it is freed; NULL if
+ *         @p row is out of range or @p a is NULL.
  */
 TIER_API const char *tier_assignment_customer_id(const tier_assignment *a, size_t row);
 
 /**
  * @brief Finds a customer's row in O(1).
- * @return ::TIER_OK or ::TIER_ENOTFOUND (no message is set for a plain miss).
+ * @param row Receives the row; left unchanged on failure.
+ * @param a The assignment.
+ * @param customer_id NUL-terminated id (exact, case-sensitive). Borrowed for the call only.
+ * @return ::TIER_OK; ::TIER_ENOTFOUND when the id is not in the assignment (no message is set
+ *         for a plain miss); ::TIER_EINVAL if any argument is NULL.
  */
 TIER_API int tier_assignment_find(size_t *row, const tier_assignment *a, const char *customer_id);
 
-/** @brief Number of tiers of the rule set that made the assignment. */
+/**
+ * @brief Number of tiers of the rule set that made the assignment.
+ * @param a The assignment.
+ * @return The tier count, at least 1 (the `otherwise` tier included); 0 if @p a is NULL.
+ */
 TIER_API size_t tier_assignment_tier_count(const tier_assignment *a);
 
-/** @brief Name of tier @p index (owned by the assignment); NULL if out of range. */
+/**
+ * @brief Name of tier @p index (owned by the assignment); NULL if out of range.
+ * @param a The assignment.
+ * @param index A tier index below tier_assignment_tier_count() (0 = best).
+ * @return A string owned by the assignment (a copy of the rule set's), valid until the
+ *         assignment is freed; NULL if @p index is out of range or @p a is NULL.
+ */
 TIER_API const char *tier_assignment_tier_name(const tier_assignment *a, size_t index);
 
-/** @brief Label of tier @p index (its name when it has none); NULL if out of range. */
+/**
+ * @brief Label of tier @p index (its name when it has none); NULL if out of range.
+ * @param a The assignment.
+ * @param index A tier index below tier_assignment_tier_count() (0 = best).
+ * @return A string owned by the assignment, valid until it is freed: the tier's label, or its
+ *         name when it has no label; NULL if @p index is out of range or @p a is NULL.
+ */
 TIER_API const char *tier_assignment_tier_label(const tier_assignment *a, size_t index);
 
 /**
  * @brief The tier of every customer, after the movement policy and overrides.
- * @return tier_assignment_size() tier indices owned by the assignment (NULL when empty).
+ * @param a The assignment.
+ * @return tier_assignment_size() tier indices (0 = best, below tier_assignment_tier_count()),
+ *         in row order, owned by the assignment and valid until it is freed (NULL when empty
+ *         or if @p a is NULL).
  */
 TIER_API const int32_t *tier_assignment_tiers(const tier_assignment *a);
 
 /**
  * @brief The tier every customer qualifies for by the `when` conditions alone (as
  *        tier_rules_evaluate() gives it), before retain conditions, policy and overrides.
- * @return tier_assignment_size() tier indices owned by the assignment (NULL when empty).
+ * @param a The assignment.
+ * @return tier_assignment_size() tier indices owned by the assignment, in row order, valid
+ *         until it is freed (NULL when empty or if @p a is NULL).
  */
 TIER_API const int32_t *tier_assignment_qualified(const tier_assignment *a);
 
 /**
  * @brief Per customer, the consecutive evaluations it has been held above its qualifying tier
  *        by grace (0 when not held).
- * @return tier_assignment_size() counters owned by the assignment (NULL when empty).
+ * @param a The assignment.
+ * @return tier_assignment_size() counters owned by the assignment, in row order, valid until it
+ *         is freed (NULL when empty or if @p a is NULL).
  */
 TIER_API const int32_t *tier_assignment_grace(const tier_assignment *a);
 
-/** @brief Number of customers in tier @p index (0 for an index out of range). */
+/**
+ * @brief Number of customers in tier @p index (0 for an index out of range).
+ * @param a The assignment.
+ * @param index A tier index below tier_assignment_tier_count() (0 = best).
+ * @return The count of rows whose tier (after policy and overrides) is @p index; 0 if @p index
+ *         is out of range or @p a is NULL.
+ */
 TIER_API uint64_t tier_assignment_count(const tier_assignment *a, size_t index);
 
-/** @brief Number of events recorded by this evaluation. */
+/**
+ * @brief Number of events recorded by this evaluation.
+ * @param a The assignment.
+ * @return The event count (gone customers included); 0 if @p a is NULL.
+ */
 TIER_API size_t tier_assignment_event_count(const tier_assignment *a);
 
 /**
@@ -188,16 +250,39 @@ TIER_API int tier_assignment_event(const char **customer_id, int *kind, const ch
 /**
  * @brief Writes the events as CSV: `customer_id,time,kind,old_tier,new_tier`, time in ISO 8601
  *        UTC, fields quoted when needed. Written atomically (temporary file + rename).
- * @return ::TIER_OK, ::TIER_EIO (message names the file), ::TIER_ENOMEM.
+ *
+ * The file starts with that header line; an empty old or new tier is an empty field. An
+ * existing file at @p path is replaced. The temporary file is `path.tmp.<pid>` in the same
+ * directory.
+ *
+ * @param a The assignment.
+ * @param path File to write. Borrowed for the call only.
+ * @return ::TIER_OK; ::TIER_EIO when the temporary file cannot be created, written or renamed
+ *         to @p path (message names the file; @p path is then unchanged); ::TIER_EINVAL if
+ *         @p a or @p path is NULL; ::TIER_ENOMEM.
  */
 TIER_API int tier_assignment_write_events(const tier_assignment *a, const char *path);
 
-/** @brief Number of manual overrides carried to the next evaluation (API pins still active). */
+/**
+ * @brief Number of manual overrides carried to the next evaluation (API pins still active).
+ *
+ * Pins written in the rule text are not carried: they live in the rule set.
+ *
+ * @param a The assignment.
+ * @return The override count; 0 if @p a is NULL.
+ */
 TIER_API size_t tier_assignment_override_count(const tier_assignment *a);
 
 /**
  * @brief Reads a carried override. Out-parameters may be NULL; strings owned by @p a.
- * @return ::TIER_OK or ::TIER_EINVAL for an index out of range.
+ * @param customer_id Receives the customer id, owned by @p a and valid until it is freed.
+ * @param tier Receives the tier name the customer is pinned to, owned by @p a and valid until
+ *        it is freed.
+ * @param until Receives the instant until which the override holds (exclusive).
+ * @param a The assignment.
+ * @param index 0 .. tier_assignment_override_count() − 1.
+ * @return ::TIER_OK or ::TIER_EINVAL for an index out of range or a NULL @p a (out-parameters
+ *         are then left unchanged).
  */
 TIER_API int tier_assignment_override(const char **customer_id, const char **tier,
                                       int64_t *until, const tier_assignment *a, size_t index);
@@ -230,7 +315,13 @@ TIER_API int tier_assignment_to_column(const tier_assignment *a, tier_dataset *d
 /**
  * @brief Saves the assignment (tiers, qualifying tiers, grace counters, events, carried
  *        overrides) to @p path: versioned, checksummed, written atomically.
- * @return ::TIER_OK, ::TIER_EIO, ::TIER_ENOMEM.
+ *
+ * An existing file at @p path is replaced; on failure it is left unchanged.
+ *
+ * @param a The assignment. Borrowed for the call only; not modified.
+ * @param path File to write. Borrowed for the call only.
+ * @return ::TIER_OK; ::TIER_EIO when the file cannot be written (message names the file and
+ *         the system error); ::TIER_EINVAL if @p a or @p path is NULL; ::TIER_ENOMEM.
  */
 TIER_API int tier_assignment_save(const tier_assignment *a, const char *path);
 
@@ -268,24 +359,52 @@ TIER_API int tier_whatif_new(tier_whatif **out, const tier_rules *current,
                              const tier_rules *candidate, const tier_dataset *ds,
                              const tier_assignment *previous, const tier_assign_options *opts);
 
-/** @brief Releases a comparison. Accepts NULL. */
+/**
+ * @brief Releases a comparison and the two assignments it holds. Accepts NULL.
+ *
+ * The assignments from tier_whatif_current() and tier_whatif_candidate(), and everything read
+ * from them, become invalid.
+ *
+ * @param w The comparison, owned by the caller until this call; NULL does nothing.
+ */
 TIER_API void tier_whatif_free(tier_whatif *w);
 
-/** @brief The assignment under the current rule set (borrowed; valid while @p w lives). */
+/**
+ * @brief The assignment under the current rule set (borrowed; valid while @p w lives).
+ * @param w The comparison.
+ * @return The assignment, owned by @p w (do not free it), valid until tier_whatif_free();
+ *         NULL if @p w is NULL.
+ */
 TIER_API const tier_assignment *tier_whatif_current(const tier_whatif *w);
 
-/** @brief The assignment under the candidate rule set, with the events it would record
- *  (borrowed; valid while @p w lives). */
+/**
+ * @brief The assignment under the candidate rule set, with the events it would record
+ *        (borrowed; valid while @p w lives).
+ * @param w The comparison.
+ * @return The assignment, owned by @p w (do not free it), valid until tier_whatif_free();
+ *         NULL if @p w is NULL.
+ */
 TIER_API const tier_assignment *tier_whatif_candidate(const tier_whatif *w);
 
 /**
  * @brief The transition matrix: customers in tier @p from under the current rule set that
  *        would be in tier @p to under the candidate.
- * @return The count; 0 for indices out of range.
+ * @param w The comparison.
+ * @param from A tier index of the current rule set (below its tier_rules_tier_count()).
+ * @param to A tier index of the candidate rule set (below its tier_rules_tier_count()).
+ * @return The count; 0 for indices out of range or if @p w is NULL.
  */
 TIER_API uint64_t tier_whatif_transition(const tier_whatif *w, size_t from, size_t to);
 
-/** @brief Number of customers whose tier name differs between the two rule sets. */
+/**
+ * @brief Number of customers whose tier name differs between the two rule sets.
+ *
+ * Tiers are compared by name, so a customer in a tier of the same name under both rule sets
+ * counts as unchanged even if the tier's index or condition differs.
+ *
+ * @param w The comparison.
+ * @return The count, at most tier_assignment_size() of either assignment; 0 if @p w is NULL.
+ */
 TIER_API uint64_t tier_whatif_changed(const tier_whatif *w);
 
 #ifdef __cplusplus

@@ -33,9 +33,11 @@
  * | `repeat_count` | purchase_days − 1 (repeat purchases, same-day purchases merged) |
  * | `t_x` | days from the first to the last purchase day's purchase |
  * | `T` | days from the first purchase to `as_of` |
+ * | `repeat_spend` | mean value of a repeat purchase day: purchases (gross of returns) after the first purchase day, divided by repeat_count — the spend input of the Gamma-Gamma model |
  *
  * A customer with no purchase has NaN for `recency`, `avg_order_value`, `first_purchase`,
- * `last_purchase`, `repeat_count`, `t_x` and `T`, and 0 for the counts. Monetary sums are
+ * `last_purchase`, `repeat_count`, `t_x` and `T`, and 0 for the counts; `repeat_spend` is NaN
+ * unless the customer bought on at least two days. Monetary sums are
  * accumulated in double-double arithmetic, so they do not depend on the order in which
  * transactions arrive or on how a log was split before tier_dataset_merge() (exactly so for any
  * amounts whose binary digits span fewer than 106 bits, which covers all money data).

@@ -116,45 +116,85 @@ TIER_API int tier_rules_compile(tier_rules **out, const char *text, size_t len,
  */
 TIER_API int tier_rules_load(tier_rules **out, const char *path, const tier_rules_options *opts);
 
-/** @brief Releases a rule set. Accepts NULL. */
+/**
+ * @brief Releases a rule set. Accepts NULL.
+ *
+ * Every string obtained from the rule set (tier names and labels, column names, the source
+ * name, pinned customer ids) becomes invalid. Assignments made with the rule set stay valid:
+ * they hold their own copies.
+ *
+ * @param rules The rule set, owned by the caller until this call; NULL does nothing.
+ */
 TIER_API void tier_rules_free(tier_rules *rules);
 
-/** @brief Number of tiers, including the final `otherwise` tier (at least 1). */
+/**
+ * @brief Number of tiers, including the final `otherwise` tier (at least 1).
+ * @param rules The rule set.
+ * @return The tier count, at least 1 for a compiled rule set; 0 if @p rules is NULL.
+ */
 TIER_API size_t tier_rules_tier_count(const tier_rules *rules);
 
 /**
  * @brief The name of tier @p index (0 = best; the last one is the `otherwise` tier).
- * @return A string owned by the rule set, valid until it is freed; NULL if out of range.
+ * @param rules The rule set.
+ * @param index A tier index below tier_rules_tier_count().
+ * @return A NUL-terminated string owned by the rule set, valid until it is freed; NULL if
+ *         @p index is out of range or @p rules is NULL.
  */
 TIER_API const char *tier_rules_tier_name(const tier_rules *rules, size_t index);
 
 /**
  * @brief The label of tier @p index (`label "..."` in the text).
- * @return A string owned by the rule set; the tier's name when it has no label; NULL if
- *         @p index is out of range.
+ * @param rules The rule set.
+ * @param index A tier index below tier_rules_tier_count().
+ * @return A string owned by the rule set, valid until it is freed; the tier's name when it has
+ *         no label; NULL if @p index is out of range or @p rules is NULL.
  */
 TIER_API const char *tier_rules_tier_label(const tier_rules *rules, size_t index);
 
 /**
  * @brief Finds a tier by name (exact, case-sensitive).
- * @param index Receives the tier index.
- * @return ::TIER_OK or ::TIER_ENOTFOUND (message suggests the closest tier name).
+ * @param index Receives the tier index (0 = best); left unchanged on failure.
+ * @param rules The rule set.
+ * @param name NUL-terminated tier name. Borrowed for the call only.
+ * @return ::TIER_OK; ::TIER_ENOTFOUND when no tier has that name (message
+ *         `source: unknown tier 'x'`, suggesting the closest tier name where one exists);
+ *         ::TIER_EINVAL if any argument is NULL; ::TIER_ENOMEM.
  */
 TIER_API int tier_rules_tier_index(size_t *index, const tier_rules *rules, const char *name);
 
-/** @brief Whether tier @p index has a `retain when` condition (1) or not (0). */
+/**
+ * @brief Whether tier @p index has a `retain when` condition (1) or not (0).
+ * @param rules The rule set.
+ * @param index A tier index below tier_rules_tier_count().
+ * @return 1 if the tier has a `retain when` condition; 0 if it has none, if @p index is out of
+ *         range or if @p rules is NULL.
+ */
 TIER_API int tier_rules_tier_has_retain(const tier_rules *rules, size_t index);
 
-/** @brief Number of distinct columns the rule set reads. */
+/**
+ * @brief Number of distinct columns the rule set reads.
+ * @param rules The rule set.
+ * @return The column count (0 when no condition reads a column); 0 if @p rules is NULL.
+ */
 TIER_API size_t tier_rules_column_count(const tier_rules *rules);
 
 /**
  * @brief The name of column @p index, in order of first use in the text.
- * @return A string owned by the rule set; NULL if out of range.
+ * @param rules The rule set.
+ * @param index A column index below tier_rules_column_count().
+ * @return A string owned by the rule set, valid until it is freed; NULL if @p index is out of
+ *         range or @p rules is NULL.
  */
 TIER_API const char *tier_rules_column_name(const tier_rules *rules, size_t index);
 
-/** @brief The source name given to tier_rules_compile() (or the file path). Never NULL. */
+/**
+ * @brief The source name given to tier_rules_compile() (or the file path). Never NULL.
+ * @param rules The rule set.
+ * @return A string owned by the rule set, valid until it is freed: the source name, "rules"
+ *         when none was given, or the path given to tier_rules_load(); an empty static string
+ *         if @p rules is NULL.
+ */
 TIER_API const char *tier_rules_source_name(const tier_rules *rules);
 
 /** Movement-policy parameters of a rule set. */
@@ -169,11 +209,18 @@ typedef enum tier_rules_policy {
 
 /**
  * @brief A movement-policy parameter of the rule set.
- * @return The value; 0 for an unknown parameter.
+ * @param rules The rule set.
+ * @param which The parameter to read.
+ * @return The value (the default 0 when the text has no such `policy` line); 0 for an unknown
+ *         parameter or if @p rules is NULL.
  */
 TIER_API unsigned int tier_rules_policy_value(const tier_rules *rules, tier_rules_policy which);
 
-/** @brief Number of `pin` statements (manual overrides written in the text). */
+/**
+ * @brief Number of `pin` statements (manual overrides written in the text).
+ * @param rules The rule set.
+ * @return The pin count; 0 if @p rules is NULL.
+ */
 TIER_API size_t tier_rules_pin_count(const tier_rules *rules);
 
 /**
@@ -191,9 +238,16 @@ TIER_API int tier_rules_pin(const char **customer_id, size_t *tier, int64_t *unt
 
 /**
  * @brief Checks that every column the rule set reads exists in @p ds with a suitable type.
+ *
+ * A text value absent from its categorical column is not an error here (no customer has that
+ * value); only tier_rules_compile() with a dataset in its options reports likely misspellings.
+ *
+ * @param rules The rule set. Borrowed for the call only.
+ * @param ds The dataset. Borrowed for the call only; not modified.
  * @return ::TIER_OK; ::TIER_ENOTFOUND (`source:line:column: unknown column 'x' (did you mean
  *         'y'?)`); ::TIER_ETYPE (a categorical column used as a number or the reverse, with its
- *         position); ::TIER_ESTALE when a feature column is stale; ::TIER_EINVAL.
+ *         position); ::TIER_ESTALE when a feature column is stale; ::TIER_EINVAL if @p rules or
+ *         @p ds is NULL; ::TIER_ENOMEM.
  */
 TIER_API int tier_rules_check(const tier_rules *rules, const tier_dataset *ds);
 

@@ -11,7 +11,7 @@
 enum {
     FEAT_RECENCY, FEAT_FREQUENCY, FEAT_MONETARY, FEAT_AVG_ORDER_VALUE, FEAT_FIRST_PURCHASE,
     FEAT_LAST_PURCHASE, FEAT_TENURE, FEAT_PURCHASE_DAYS, FEAT_RETURNS, FEAT_RETURNS_VALUE,
-    FEAT_REPEAT_COUNT, FEAT_T_X, FEAT_T, N_FEATURES
+    FEAT_REPEAT_COUNT, FEAT_T_X, FEAT_T, FEAT_REPEAT_SPEND, N_FEATURES
 };
 
 extern const char *const tier__feature_names[N_FEATURES];
@@ -64,6 +64,8 @@ typedef struct tier__part {
     tier__cust *cust;       /* local -> accumulators, 64-byte aligned inside cust_block */
     void *cust_block;
     uint32_t *n_returns;    /* cold: touched by returns only */
+    double *first_day_hi;   /* purchases on the first purchase day, double-double */
+    double *first_day_lo;
     size_t cap;             /* capacity of global, cust and n_returns */
     tier__orderset orders;  /* (order-id hash, local) */
     tier__dayset days;      /* (local, UTC day) */
