@@ -1,0 +1,228 @@
+/* Private: the k-means engine behind include/tier/kmeans.h, shared by lib/kmeans*.c.
+ *
+ *   kmeans.c         options, the scorer kind, data preparation (transforms), fit orchestration,
+ *                    renumbering, per-cluster statistics, apply, getters, save/load
+ *   kmeans_init.c    seeded generator, greedy k-means++, random rows
+ *   kmeans_lloyd.c   distance kernels, the iteration driver (stopping rule, M-step, empty-cluster
+ *                    relocation, final labels and inertia) and Lloyd's assignment
+ *   kmeans_hamerly.c Hamerly's bounded assignment, plugged into the same driver
+ *   kmeans_choose.c  choosing k: inertia/elbow, silhouette, Calinski-Harabasz, Davies-Bouldin
+ *
+ * Determinism. Rows are processed in blocks of TIER__KM_BLOCK rows, whatever the thread count;
+ * every sum is accumulated in row order inside a block and blocks are combined in block order.
+ * Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)², one
+ * rounding per operation, features in order, no fused multiply-add. The vectorised kernels do the
+ * same operations per row, so every path (Lloyd, Hamerly, apply) compares the same numbers and
+ * picks the same label (the lowest cluster index on exact ties). */
+#ifndef TIER_INTERNAL_KMEANS_H
+#define TIER_INTERNAL_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tier/kmeans.h"
+#include "alloc.h"
+
+/* Clang contracts a*b+c into an FMA by default; that would change distances between paths. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+/* Rows per task. Fixed: results must not depend on the thread count. */
+#define TIER__KM_BLOCK 8192
+/* Rows per call of the vectorised kernels (a multiple of 8: two vectors of four). */
+#define TIER__KM_TILE 32
+
+/* The data a k-means run sees: n rows of d transformed features, column-major. */
+typedef struct tier__km_data {
+    size_t n, d;
+    const double *x[TIER_KMEANS_MAX_FEATURES]; /* d columns of n finite values */
+    const double *w;                           /* n finite weights >= 0, or NULL: all 1 */
+    double absmax[TIER_KMEANS_MAX_FEATURES];   /* max |x_j| per column */
+    unsigned n_threads;                        /* resolved (>= 1) */
+    const tier__alloc *alloc;
+} tier__km_data;
+
+static inline size_t tier__km_blocks(size_t n) { return (n + TIER__KM_BLOCK - 1) / TIER__KM_BLOCK; }
+
+/* The squared distance of row `row` to center `c` (d values). THE definition: every other
+ * distance routine must do the same operations in the same order. */
+static inline double tier__km_dist2(const tier__km_data *X, size_t row, const double *c)
+{
+    double acc = 0.0;
+    for (size_t j = 0; j < X->d; j++) {
+        double t = X->x[j][row] - c[j];
+        t = t * t;
+        acc = acc + t;
+    }
+    return acc;
+}
+
+/* The same for two d-vectors. */
+static inline double tier__km_dist2_vec(const double *a, const double *c, size_t d)
+{
+    double acc = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        double t = a[j] - c[j];
+        t = t * t;
+        acc = acc + t;
+    }
+    return acc;
+}
+
+/* Per-block partial sums that threads write row by row must not share cache lines (they would
+ * bounce between cores): rounds *stride (doubles per block) up to whole 64-byte lines and
+ * returns a 64-byte aligned array of blocks x *stride doubles, or NULL (TIER_ENOMEM recorded).
+ * *mem receives the allocation to release with tier__free. */
+double *tier__km_block_array(void **mem, const tier__alloc *a, size_t blocks, size_t *stride);
+
+/* ---- vectorised kernels (kmeans_lloyd.c) ---------------------------------------------------- */
+
+/* Points xj[j] at TILE consecutive values of feature j for rows r0 .. r0 + TILE - 1: straight
+ * into the columns for a full tile (m == TILE), else into xt (d x TILE), where the m rows are
+ * copied and the rest are zero. */
+void tier__km_tile_rows(const double **xj, double *xt, const tier__km_data *X, size_t r0, size_t m);
+
+/* For the first m (<= TILE) rows of xj: the nearest of k centers (lowest index on ties) and its
+ * squared distance; with `second` non-NULL also the second smallest squared distance (+inf for
+ * k = 1). Works in groups of 8 rows: xj must hold readable values up to m rounded up to 8, and
+ * the outputs room for as many. */
+void tier__km_tile_nearest(const double *const *xj, size_t m, size_t d, const double *centers,
+                           size_t k, int32_t *label, double *best, double *second);
+
+/* Squared distances of the first m rows of xj to one center (groups of 8, as above). */
+void tier__km_tile_dist2(const double *const *xj, size_t m, size_t d, const double *center,
+                         double *out);
+
+/* ---- one k-means run (kmeans_lloyd.c, kmeans_hamerly.c) ------------------------------------- */
+
+typedef struct tier__km_params {
+    unsigned k;
+    unsigned max_iter;
+    double tol_abs;  /* tol x mean feature variance */
+    int hamerly;     /* 1: Hamerly's assignment, 0: Lloyd's */
+} tier__km_params;
+
+typedef struct tier__km_result {
+    double inertia;
+    unsigned n_iter;
+    int converged;
+} tier__km_result;
+
+/* Runs k-means from `centers` (k x d, replaced by the final centers); writes the final labels
+ * (nearest final center) to `labels` (n). Errors: TIER_ENOMEM. */
+int tier__km_run(tier__km_result *res, const tier__km_data *X, const tier__km_params *p,
+                 double *centers, int32_t *labels);
+
+/* The state of one assignment pass, shared by the Lloyd and Hamerly block functions. */
+typedef struct tier__km_pass {
+    const tier__km_data *X;
+    size_t k;
+    const double *centers; /* the centers labels are computed against */
+    int32_t *labels;
+    int update;            /* accumulate per-block sums for the M-step */
+    double *part;          /* blocks x stride: k*d weighted sums, then k weights */
+    size_t stride;
+    size_t *changed;       /* per block: labels that changed */
+    double *inertia;       /* per block (Lloyd passes): sum of w x squared distance, row order */
+    /* Hamerly only */
+    int first;             /* set the bounds from scratch */
+    double *upper, *lower; /* n each: bound on the distance to the own / to any other center */
+    const double *shift;   /* k: distance each center moved since the bounds were last valid */
+    const double *half;    /* k: half the distance to the nearest other center */
+    double shift_max, shift_second;
+    size_t shift_argmax;
+    double slack;          /* absolute margin that covers rounding in the bounds */
+} tier__km_pass;
+
+/* Adds rows [r0, r1) to the block sums (k*d weighted sums, then k weights), in row order, each
+ * row's features in order: the one accumulation order of every assignment pass. */
+void tier__km_accumulate(double *part, const tier__km_data *X, size_t k, const int32_t *labels,
+                         size_t r0, size_t r1);
+
+/* Hamerly's assignment of one block (tier__parallel_for task). */
+int tier__km_hamerly_block(void *ctx, size_t block);
+
+/* Before a Hamerly pass: half distances between the centers and the two largest shifts. */
+void tier__km_hamerly_prepare(tier__km_pass *p, double *half, const double *shift);
+
+/* A bound on every distance a run can meet: 2 sqrt(sum_j M_j^2), where M_j bounds |coordinate
+ * j| of the data and of the initial centers (later centers are weighted means of rows). */
+double tier__km_diameter(const tier__km_data *X, const double *centers, size_t k);
+
+/* The absolute margin for Hamerly's tests at iteration `iter` (see kmeans_hamerly.c). */
+double tier__km_hamerly_slack(const tier__km_data *X, double diameter, unsigned iter);
+
+/* ---- initialisation (kmeans_init.c) --------------------------------------------------------- */
+
+typedef struct tier__km_rng {
+    uint64_t s[4];
+} tier__km_rng;
+
+/* Seeds stream `stream` of `seed` (independent streams for runs, samples ...). */
+void tier__km_rng_seed(tier__km_rng *r, uint64_t seed, uint64_t stream);
+uint64_t tier__km_rng_next(tier__km_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double tier__km_rng_uniform(tier__km_rng *r);
+
+/* Greedy k-means++ (scikit-learn's _kmeans_plusplus, with 2 + floor(ln k) local trials), drawing
+ * from stream `run` of `seed`. Writes k x d centers. Errors: TIER_ENOMEM. */
+int tier__km_init_plusplus(double *centers, const tier__km_data *X, unsigned k, uint64_t seed,
+                           uint64_t run);
+
+/* k distinct rows drawn without replacement with probability proportional to weight
+ * (Efraimidis-Spirakis keys). Errors: TIER_EINVAL (fewer than k rows of positive weight),
+ * TIER_ENOMEM. */
+int tier__km_init_random(double *centers, const tier__km_data *X, unsigned k, uint64_t seed,
+                         uint64_t run);
+
+/* ---- configuration and prepared data (kmeans.c) --------------------------------------------- */
+
+/* The validated, owned copy of tier_kmeans_options that a scorer keeps. */
+typedef struct tier__km_config {
+    size_t d;
+    char *features[TIER_KMEANS_MAX_FEATURES];
+    tier_kmeans_transform transforms[TIER_KMEANS_MAX_FEATURES];
+    char *weights;  /* NULL: all 1 */
+    char *order_by; /* NULL: no renumbering */
+    int order_ascending;
+    unsigned k, n_init, max_iter, n_threads;
+    tier_kmeans_init init;
+    tier_kmeans_units init_units;
+    double *init_centers; /* k x d with TIER_KMEANS_INIT_GIVEN, else NULL */
+    uint64_t seed;
+    tier_kmeans_algorithm algorithm;
+    double tol;
+    tier_kmeans_nan_policy nan_policy;
+} tier__km_config;
+
+/* Validates `opts` (NULL: defaults) and copies it into `cfg`. */
+int tier__km_config_init(tier__km_config *cfg, const tier__alloc *a, const tier_kmeans_options *opts);
+void tier__km_config_free(tier__km_config *cfg, const tier__alloc *a);
+
+/* A dataset's rows made ready for clustering: validated, transformed, compacted. */
+typedef struct tier__km_prep {
+    tier__km_data X;        /* the fitted rows, transformed */
+    size_t n_rows;          /* rows of the dataset */
+    size_t *rows;           /* X row -> dataset row when rows were skipped, else NULL */
+    double *shift, *scale;  /* d each: the fitted transform */
+    double *buf;            /* owned transformed columns */
+    double *wbuf;           /* owned compacted weights */
+    double tol_abs;         /* tol x mean variance of the transformed features */
+    const double *raw[TIER_KMEANS_MAX_FEATURES]; /* the dataset's feature columns (borrowed) */
+    const tier__alloc *alloc;
+} tier__km_prep;
+
+/* Reads, validates and transforms the feature columns of ds (fitting the transforms). Errors:
+ * TIER_ENOTFOUND, TIER_ETYPE, TIER_ESTALE, TIER_ERANGE (naming the customer), TIER_EEMPTY,
+ * TIER_ENOMEM. */
+int tier__km_prepare(tier__km_prep *p, const tier__km_config *cfg, const tier_dataset *ds,
+                     const tier__alloc *a);
+void tier__km_prep_free(tier__km_prep *p);
+
+/* The n_init runs for k clusters on prepared data, keeping the lowest inertia: centers (k x d)
+ * and labels (X.n) of the kept run. */
+int tier__km_fit_runs(tier__km_result *res, double *centers, int32_t *labels, const tier__km_prep *p,
+                      const tier__km_config *cfg, unsigned k);
+
+#endif
