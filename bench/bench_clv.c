@@ -8,7 +8,7 @@
  * and an analysis date 39 weeks after the start (CDNOW's calibration period), purchase values
  * Gamma-Gamma (p 6.25, q 3.74, gamma 15.44), seeded (xoshiro256**). Same-day purchases merge, as
  * in the dataset. The transactions go through tier_dataset_add_transactions() (not timed: see
- * bench_features for that) and a column `repeat_spend` holds each customer's mean repeat-purchase
+ * bench_features for that) and a column `sim_repeat_spend` holds each customer's mean repeat-purchase
  * value (known to the simulator).
  *
  * Timed (best wall time of R runs), through the public API:
@@ -26,34 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "tier/tier.h"
 
-static uint64_t s[4];
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-static uint64_t next(void)
-{
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-static void seed_rng(uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) {
-        uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        s[i] = z ^ (z >> 31);
-    }
-}
-static double uni(void) { return ((double)(next() >> 11) + 0.5) * 0x1.0p-53; }
+#include "bench_util.h"
+
+static bench_xoshiro rng;
+static double uni(void) { return bench_xoshiro_uniform(&rng); }
 static double gauss(void) { return sqrt(-2.0 * log(uni())) * cos(6.283185307179586 * uni()); }
 static double gamma1(double k)
 {
@@ -70,58 +49,8 @@ static double gamma1(double k)
     }
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static long peak_rss_kib(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;
-}
-
-/* Counting allocator (the scorer allocates on the calling thread only). */
-static size_t cur_bytes, peak_bytes;
-static void *count_malloc(void *u, size_t size)
-{
-    (void)u;
-    unsigned char *p = malloc(size + 16);
-    if (!p)
-        return NULL;
-    memcpy(p, &size, sizeof size);
-    cur_bytes += size;
-    peak_bytes = cur_bytes > peak_bytes ? cur_bytes : peak_bytes;
-    return p + 16;
-}
-static void count_free(void *u, void *ptr)
-{
-    (void)u;
-    unsigned char *p = (unsigned char *)ptr - 16;
-    size_t size;
-    memcpy(&size, p, sizeof size);
-    cur_bytes -= size;
-    free(p);
-}
-static void *count_realloc(void *u, void *ptr, size_t size)
-{
-    if (!ptr)
-        return count_malloc(u, size);
-    unsigned char *p = (unsigned char *)ptr - 16;
-    size_t old;
-    memcpy(&old, p, sizeof old);
-    unsigned char *q = realloc(p, size + 16);
-    if (!q)
-        return NULL;
-    memcpy(q, &size, sizeof size);
-    cur_bytes = cur_bytes - old + size;
-    peak_bytes = cur_bytes > peak_bytes ? cur_bytes : peak_bytes;
-    return q + 16;
-}
-static const tier_allocator counting = { count_malloc, count_realloc, count_free, NULL };
+/* Counts the scorer's allocations (it allocates on the calling thread only). */
+static bench_counter scorer_mem;
 
 static void die(const char *what)
 {
@@ -133,11 +62,11 @@ static void die(const char *what)
 #define ORIGIN 852076800 /* 1997-01-01 */
 #define BATCH 65536
 
-/* Simulates the customers into a new dataset (features at week 39, column repeat_spend). */
+/* Simulates the customers into a new dataset (features at week 39, column sim_repeat_spend). */
 static tier_dataset *simulate(size_t n, uint64_t seed)
 {
     static const double bg[4] = { 0.243, 4.414, 0.793, 2.426 }, gg[3] = { 6.25, 3.74, 15.44 };
-    seed_rng(seed);
+    bench_xoshiro_seed(&rng, seed);
     tier_dataset *ds = NULL;
     if (tier_dataset_new(&ds, NULL))
         die("dataset");
@@ -181,7 +110,7 @@ static tier_dataset *simulate(size_t n, uint64_t seed)
     }
     if (tier_dataset_compute_features(ds, ORIGIN + (int64_t)39 * 7 * DAY))
         die("features");
-    if (tier_dataset_set_numeric(ds, "repeat_spend", rspend))
+    if (tier_dataset_set_numeric(ds, "sim_repeat_spend", rspend))
         die("column");
     free(names);
     free(rspend);
@@ -213,36 +142,39 @@ int main(int argc, char **argv)
     uint64_t seed = 20240611;
     const char *threads = "1,2", *data_dir = NULL;
     tier_clv_model model = TIER_CLV_BGNBD;
+    tier_allocator counting = bench_counting_allocator(&scorer_mem);
     int runs = 3;
     unsigned periods = 12;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--n"))
-            n = strtoull(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--seed"))
-            seed = strtoull(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--threads"))
-            threads = argv[i + 1];
-        else if (!strcmp(argv[i], "--runs"))
-            runs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--periods"))
-            periods = (unsigned)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--data-dir"))
-            data_dir = argv[i + 1];
-        else if (!strcmp(argv[i], "--model"))
-            model = !strcmp(argv[i + 1], "pnbd") ? TIER_CLV_PARETO_NBD : TIER_CLV_BGNBD;
+    /* options come in pairs; a trailing lone word is ignored */
+    for (int i = 1; i + 1 < argc; i++) {
+        const char *v;
+        if (bench_opt(&v, argc, argv, &i, "--n"))
+            n = bench_u64(v);
+        else if (bench_opt(&v, argc, argv, &i, "--seed"))
+            seed = bench_u64(v);
+        else if (bench_opt(&v, argc, argv, &i, "--threads"))
+            threads = v;
+        else if (bench_opt(&v, argc, argv, &i, "--runs"))
+            runs = atoi(v);
+        else if (bench_opt(&v, argc, argv, &i, "--periods"))
+            periods = (unsigned)atoi(v);
+        else if (bench_opt(&v, argc, argv, &i, "--data-dir"))
+            data_dir = v;
+        else if (bench_opt(&v, argc, argv, &i, "--model"))
+            model = !strcmp(v, "pnbd") ? TIER_CLV_PARETO_NBD : TIER_CLV_BGNBD;
         else {
             fprintf(stderr, "bench_clv: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    double t0 = now();
+    double t0 = bench_now();
     tier_dataset *ds = simulate(n, seed);
     printf("customers %zu\ntransactions %llu\nsimulate_s %.3f\nrss_after_load_kib %ld\n", tier_dataset_size(ds),
-           (unsigned long long)tier_dataset_transaction_count(ds), now() - t0, peak_rss_kib());
+           (unsigned long long)tier_dataset_transaction_count(ds), bench_now() - t0, bench_peak_rss_kib());
     if (data_dir) {
         const double *x, *tx, *T, *m;
         if (tier_dataset_numeric(&x, ds, "repeat_count") || tier_dataset_numeric(&tx, ds, "t_x") ||
-            tier_dataset_numeric(&T, ds, "T") || tier_dataset_numeric(&m, ds, "repeat_spend"))
+            tier_dataset_numeric(&T, ds, "T") || tier_dataset_numeric(&m, ds, "sim_repeat_spend"))
             die("columns");
         char tag[128];
         snprintf(tag, sizeof tag, "clv-n%zu-s%llu", n, (unsigned long long)seed);
@@ -261,20 +193,20 @@ int main(int argc, char **argv)
             tier_clv_options o = TIER_CLV_OPTIONS_INIT;
             o.allocator = &counting;
             o.model = model;
-            o.spend_column = "repeat_spend";
+            o.spend_column = "sim_repeat_spend";
             o.discount_periods = periods;
             o.n_threads = th;
             tier_scorer_free(sc);
             sc = NULL;
             if (tier_clv_new(&sc, &o))
                 die("new");
-            double a = now();
+            double a = bench_now();
             if (tier_scorer_fit(sc, ds))
                 die("fit");
-            double b = now();
+            double b = bench_now();
             if (tier_scorer_apply(sc, ds))
                 die("apply");
-            double c = now();
+            double c = bench_now();
             best_fit = fmin(best_fit, b - a);
             best_apply = fmin(best_apply, c - b);
         }
@@ -289,7 +221,7 @@ int main(int argc, char **argv)
                th, p4[0], p4[1], p4[2], p4[3], g3[0], g3[1], g3[2], ll, it, conv, agree, best_fit, best_apply);
         tier_scorer_free(sc);
     }
-    printf("peak_rss_kib %ld\nscorer_peak_bytes %zu\n", peak_rss_kib(), peak_bytes);
+    printf("peak_rss_kib %ld\nscorer_peak_bytes %zu\n", bench_peak_rss_kib(), scorer_mem.peak_bytes);
     tier_dataset_free(ds);
     return 0;
 }

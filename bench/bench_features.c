@@ -22,25 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <tier/tier.h>
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static long peak_rss_kib(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return -1;
-    return ru.ru_maxrss; /* KiB on Linux */
-}
+#include "bench_util.h"
 
 static int fail(const char *what, int rc)
 {
@@ -98,8 +83,9 @@ int main(int argc, char **argv)
     const char *path = NULL;
     unsigned threads = 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            threads = (unsigned)strtoul(argv[++i], NULL, 10);
+        const char *v;
+        if (bench_opt(&v, argc, argv, &i, "--threads")) {
+            threads = bench_uint(v);
         } else if (argv[i][0] != '-' && !path) {
             path = argv[i];
         } else {
@@ -121,9 +107,9 @@ int main(int argc, char **argv)
 
     tier_dataset *ds = NULL;
     tier_csv_report *report = NULL;
-    double t0 = now_seconds();
+    double t0 = bench_now();
     int rc = tier_dataset_load_csv(&ds, &report, path, &opts);
-    double seconds = now_seconds() - t0;
+    double seconds = bench_now() - t0;
     if (rc != TIER_OK) {
         for (size_t i = 0; i < tier_csv_report_message_count(report); i++)
             fprintf(stderr, "  %s\n", tier_csv_report_message(report, i));
@@ -149,7 +135,7 @@ int main(int argc, char **argv)
            (long long)c.customers, (long long)c.purchasers, (unsigned long long)rows,
            (long long)c.recency_s, (long long)c.frequency, (long long)c.monetary_c,
            (long long)c.w_recency_s, (long long)c.w_frequency, (long long)c.w_monetary_c);
-    printf("peak_rss_kib %ld\n", peak_rss_kib());
+    printf("peak_rss_kib %ld\n", bench_peak_rss_kib());
 
     tier_dataset_free(ds);
     tier_csv_report_free(report);

@@ -21,23 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <tier/tier.h>
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static long peak_rss_kib(void)
-{
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
-}
+#include "bench_util.h"
 
 static int fail(const char *what)
 {
@@ -45,18 +32,9 @@ static int fail(const char *what)
     return 1;
 }
 
-/* splitmix64: small, fast, and reproducible everywhere. */
-static uint64_t next_u64(uint64_t *s)
+static double next_unit(uint64_t *s) /* (0, 1], from splitmix64 */
 {
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-static double next_unit(uint64_t *s) /* (0, 1] */
-{
-    return ((double)(next_u64(s) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    return ((double)(bench_splitmix64(s) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
 }
 
 /* Shapes like real customer bases: recency in whole days (exponential, many ties), frequency a
@@ -133,9 +111,9 @@ static int score(double *best, tier_dataset *ds, tier_rfm_mode mode, int runs)
         tier_scorer *s = NULL;
         if (tier_rfm_new(&s, &o) != TIER_OK)
             return fail("tier_rfm_new");
-        double t0 = now_seconds();
+        double t0 = bench_now();
         int rc = tier_scorer_fit_apply(s, ds);
-        double dt = now_seconds() - t0;
+        double dt = bench_now() - t0;
         tier_scorer_free(s);
         if (rc != TIER_OK)
             return fail("tier_scorer_fit_apply");
@@ -172,29 +150,29 @@ int main(int argc, char **argv)
     int runs = 3;
     const char *data_out = NULL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            fprintf(stderr, "bench_rfm: %s needs a value\n", a);
+        const char *v;
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bench_rfm: %s needs a value\n", argv[i]);
             return 2;
         }
-        if (strcmp(a, "--customers") == 0)
-            n = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--seed") == 0)
-            seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--threads") == 0)
-            threads = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--runs") == 0)
+        if (bench_opt(&v, argc, argv, &i, "--customers"))
+            n = bench_u64(v);
+        else if (bench_opt(&v, argc, argv, &i, "--seed"))
+            seed = bench_u64(v);
+        else if (bench_opt(&v, argc, argv, &i, "--threads"))
+            threads = bench_uint(v);
+        else if (bench_opt(&v, argc, argv, &i, "--runs"))
             runs = atoi(v);
-        else if (strcmp(a, "--data-out") == 0)
+        else if (bench_opt(&v, argc, argv, &i, "--data-out"))
             data_out = v;
-        else if (strcmp(a, "--mode") == 0 && (strcmp(v, "rank") == 0 || strcmp(v, "quantile") == 0))
+        else if (bench_opt(&v, argc, argv, &i, "--mode") &&
+                 (strcmp(v, "rank") == 0 || strcmp(v, "quantile") == 0))
             mode = strcmp(v, "rank") == 0 ? TIER_RFM_RANK : TIER_RFM_QUANTILE;
         else {
             fprintf(stderr, "usage: bench_rfm [--customers N] [--seed S] [--mode rank|quantile] "
                             "[--threads T] [--runs K] [--data-out FILE]\n");
             return 2;
         }
-        i++;
     }
     if (n == 0 || runs < 1) {
         fprintf(stderr, "bench_rfm: --customers and --runs must be positive\n");
@@ -214,14 +192,14 @@ int main(int argc, char **argv)
     free(r);
     free(f);
     free(m);
-    long before = peak_rss_kib();
+    long before = bench_peak_rss_kib();
     double best;
     if (score(&best, ds, mode, runs))
         return 1;
     printf("seconds %.6f\n", best);
     printf("customers %zu\n", n);
     printf("rss_before_kib %ld\n", before);
-    printf("peak_rss_kib %ld\n", peak_rss_kib());
+    printf("peak_rss_kib %ld\n", bench_peak_rss_kib());
     int rc = print_checksum(ds);
     tier_dataset_free(ds);
     return rc;

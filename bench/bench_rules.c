@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "tier/tier.h"
+
+#include "bench_util.h"
 
 #define A_SPEND 2654435761ULL
 #define B_SPEND 12345ULL
@@ -36,13 +36,6 @@ static const char RULES[] =
     "tier Gold when (spend > 4000 and spend / orders > 300) or spend > 12000\n"
     "tier Silver when spend between 1000 and 4000 and recency_days <= 180\n"
     "otherwise Normal\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double weyl(uint64_t i, uint64_t a, uint64_t b)
 {
@@ -112,12 +105,13 @@ int main(int argc, char **argv)
     unsigned threads = 0;
     int runs = 3;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--customers") == 0 && i + 1 < argc)
-            n = (size_t)strtoull(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-            threads = (unsigned)strtoul(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
-            runs = atoi(argv[++i]);
+        const char *v;
+        if (bench_opt(&v, argc, argv, &i, "--customers"))
+            n = (size_t)bench_u64(v);
+        else if (bench_opt(&v, argc, argv, &i, "--threads"))
+            threads = bench_uint(v);
+        else if (bench_opt(&v, argc, argv, &i, "--runs"))
+            runs = atoi(v);
         else if (strcmp(argv[i], "--rules") == 0) {
             fputs(RULES, stdout);
             return 0;
@@ -129,26 +123,26 @@ int main(int argc, char **argv)
     }
     if (runs < 1)
         runs = 1;
-    double t0 = now();
+    double t0 = bench_now();
     tier_dataset *ds = build(n, threads);
-    double t_build = now() - t0;
+    double t_build = bench_now() - t0;
     tier_rules *rules;
     if (tier_rules_compile(&rules, RULES, strlen(RULES), "bench", NULL))
         die("compile");
     int32_t *tiers = malloc((n + 1) * sizeof *tiers);
     double best = 1e300;
     for (int r = 0; r < runs; r++) {
-        t0 = now();
+        t0 = bench_now();
         if (tier_rules_evaluate(tiers, rules, ds))
             die("evaluate");
-        double s = now() - t0;
+        double s = bench_now() - t0;
         best = s < best ? s : best;
     }
-    t0 = now();
+    t0 = bench_now();
     tier_assignment *a;
     if (tier_assignment_new(&a, rules, ds, NULL, NULL))
         die("assign");
-    double t_assign = now() - t0;
+    double t_assign = bench_now() - t0;
     if (memcmp(tier_assignment_qualified(a), tiers, n * sizeof *tiers) != 0) {
         fprintf(stderr, "bench_rules: assignment and evaluation disagree\n");
         return 1;
@@ -158,14 +152,12 @@ int main(int argc, char **argv)
         count[tiers[i]]++;
         sum[tiers[i]] += i;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("tool libtier %s\n", tier_version_string());
     printf("customers %zu\n", n);
     printf("build_seconds %.3f\n", t_build);
     printf("seconds %.6f\n", best);
     printf("assign_seconds %.6f\n", t_assign);
-    printf("peak_rss_kib %ld\n", ru.ru_maxrss);
+    printf("peak_rss_kib %ld\n", bench_peak_rss_kib());
     printf("checksum");
     for (int k = 0; k < 4; k++)
         printf(" %llu:%llu", (unsigned long long)count[k], (unsigned long long)sum[k]);

@@ -37,25 +37,9 @@ Environment: PYTHON (default /usr/bin/python3, needs numpy and scipy for the pee
 EOF2
 }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --n) n=$2; shift 2 ;;
-        --seed) seed=$2; shift 2 ;;
-        --runs) runs=$2; shift 2 ;;
-        --threads) threads=$2; shift 2 ;;
-        --model) model=$2; shift 2 ;;
-        --data-dir) data_dir=$2; shift 2 ;;
-        --build-dir) build_dir=$2; shift 2 ;;
-        --bench) bench=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_clv.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-if [ -z "$bench" ]; then
-    bench="${build_dir:-$here/../build}/bench/bench_clv"
-fi
-[ -x "$bench" ] || { echo "run_clv.sh: $bench not found (build the project first)" >&2; exit 2; }
+. "$here/lib.sh"
+bench_parse_args "n seed runs threads model data-dir build-dir bench" "$@"
+bench_exe bench bench_clv benchmark
 mkdir -p "$data_dir"
 
 echo "== libtier: $n customers, model $model, threads $threads =="
@@ -63,7 +47,7 @@ out=$("$bench" --n "$n" --seed "$seed" --runs "$runs" --threads "$threads" --mod
 echo "$out"
 tag="clv-n$n-s$seed"
 
-if [ "$model" = bgnbd ] && "$python" -c "import numpy, scipy" 2>/dev/null; then
+if [ "$model" = bgnbd ] && bench_python_has numpy scipy; then
     echo "== numpy/scipy (lifetimes' method), 1 thread =="
     peer=$(/usr/bin/time -f "scipy_peak_rss_kib %M" "$python" "$here/clv_scipy.py" "$data_dir" "$tag" --runs "$runs" 2>&1)
     echo "$peer"

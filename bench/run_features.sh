@@ -40,33 +40,12 @@ Environment: PYTHON (default /usr/bin/python3), NODE (default node).
 EOF
 }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --customers) customers=$2; shift 2 ;;
-        --rows) rows=$2; shift 2 ;;
-        --seed) seed=$2; shift 2 ;;
-        --runs) runs=$2; shift 2 ;;
-        --data-dir) data_dir=$2; shift 2 ;;
-        --build-dir) build_dir=$2; shift 2 ;;
-        --gen) gen=$2; shift 2 ;;
-        --bench) bench=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_features.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-die() { echo "run_features.sh: $*" >&2; exit 1; }
-
-for v in customers rows seed runs; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v needs a non-negative integer, got '${!v}'"
-done
+. "$here/lib.sh"
+bench_parse_args "customers rows seed runs data-dir build-dir gen bench" "$@"
+bench_require_uint customers rows seed runs
 [ "$runs" -ge 1 ] || die "--runs must be at least 1"
-
-build_dir=${build_dir:-$here/../build}
-gen=${gen:-$build_dir/bench/gen_transactions}
-bench=${bench:-$build_dir/bench/bench_features}
-[ -x "$gen" ] || die "no generator at $gen (build it: meson setup build && ninja -C build; or pass --build-dir / --gen)"
-[ -x "$bench" ] || die "no benchmark at $bench (build it: meson setup build && ninja -C build; or pass --build-dir / --bench)"
+bench_exe gen gen_transactions generator
+bench_exe bench bench_features benchmark
 
 mkdir -p "$data_dir"
 data="$data_dir/transactions-c$customers-r$rows-s$seed.csv"
@@ -80,66 +59,25 @@ bytes=$(stat -c %s "$data")
 
 # ---- which tools can run ----
 have_pandas=0
-if command -v "$python" >/dev/null 2>&1 && "$python" -c 'import pandas' >/dev/null 2>&1; then
-    have_pandas=1
-else
-    echo "skipped: pandas ($python with pandas not found; set PYTHON=...)"
-fi
+bench_python_peer pandas pandas && have_pandas=1
 have_duckdb=0
-if ! command -v "$node" >/dev/null 2>&1; then
-    echo "skipped: DuckDB (node not found)"
-elif ! (cd "$here" && "$node" -e "import('@duckdb/node-api').then(() => process.exit(0), () => process.exit(1))") \
-        >/dev/null 2>&1; then
-    echo "skipped: DuckDB (@duckdb/node-api not installed: run 'npm ci' in $here)"
-else
-    have_duckdb=1
-fi
+bench_duckdb_peer && have_duckdb=1
 
 # ---- timing ----
-reference=""     # checksum line every run must print
-reference_from=""
-declare -a r_tool r_threads r_seconds r_rss r_version
-
 # run_one LABEL THREADS CMD... : runs CMD $runs times, keeps the best time and the largest RSS.
 run_one() {
     local label=$1 threads=$2
     shift 2
-    local best="" rss=0 version="" out i
+    local best="" rss=0 i
     for ((i = 1; i <= runs; i++)); do
-        if ! out=$("$@" 2>&1); then
-            printf '%s\n' "$out" >&2
-            die "$label (threads $threads) failed: $*"
-        fi
-        local s k sum ver
-        s=$(awk '$1 == "seconds" { print $2 }' <<<"$out")
-        k=$(awk '$1 == "peak_rss_kib" { print $2 }' <<<"$out")
-        sum=$(awk '$1 == "checksum" { $1 = ""; sub(/^ /, ""); print }' <<<"$out")
-        ver=$(awk '$1 == "tool" { $1 = ""; sub(/^ /, ""); print }' <<<"$out")
-        [ -n "$s" ] && [ -n "$k" ] && [ -n "$sum" ] || { printf '%s\n' "$out" >&2; die "$label printed no result"; }
-        if [ -z "$reference" ]; then
-            reference=$sum
-            reference_from="$label, $threads thread(s)"
-        elif [ "$sum" != "$reference" ]; then
-            {
-                echo
-                echo "CHECKSUM MISMATCH: the implementations disagree."
-                echo "  $reference_from:"
-                echo "    $reference"
-                echo "  $label, $threads thread(s), run $i:"
-                echo "    $sum"
-                echo "  differing fields:"
-                diff <(tr ' ' '\n' <<<"$reference") <(tr ' ' '\n' <<<"$sum") | sed -n 's/^[<>]/    &/p'
-            } >&2
-            exit 1
-        fi
-        if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$s; fi
-        [ "$k" -gt "$rss" ] && rss=$k
-        version=$ver
+        bench_run "$label" "$threads" "$@"
+        bench_check_sum "$label" "$threads" "$i"
+        if [ -z "$best" ] || awk -v a="$run_seconds" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$run_seconds; fi
+        [ "$run_rss" -gt "$rss" ] && rss=$run_rss
         printf '  %-8s threads %s run %d/%d: %8.3f s  %7.1f MiB\n' "$label" "$threads" "$i" "$runs" \
-            "$s" "$(awk -v k="$k" 'BEGIN { print k / 1024 }')"
+            "$run_seconds" "$(bench_div "$run_rss" 1024)"
     done
-    r_tool+=("$label"); r_threads+=("$threads"); r_seconds+=("$best"); r_rss+=("$rss")
-    r_version+=("$version")
+    bench_record "$label" "$threads" "$best" "$rss" "$run_version"
 }
 
 echo "timing: best of $runs runs each, every run in its own process"
@@ -154,22 +92,11 @@ if [ $have_duckdb = 1 ]; then
 fi
 
 # ---- report ----
-lookup() { # lookup TOOL THREADS FIELD -> value or empty
-    local i
-    for i in "${!r_tool[@]}"; do
-        if [ "${r_tool[$i]}" = "$1" ] && [ "${r_threads[$i]}" = "$2" ]; then
-            local -n arr="r_$3"
-            echo "${arr[$i]}"
-            return
-        fi
-    done
-}
-
 echo
 echo "checksums agree: $reference"
 echo
 echo "CSV -> per-customer recency/frequency/monetary"
-echo "data: $(basename "$data"): $rows rows, $customers customers, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
+echo "data: $(basename "$data"): $rows rows, $customers customers, $(bench_div "$bytes" 1e6 %.1f) MB"
 echo "machine: $(nproc) cores; wall time is the best of $runs runs; RSS is the process peak"
 echo
 printf '%-8s %7s %9s %11s %8s %13s %15s %15s\n' tool threads seconds "rows/s" "MB/s" "peak RSS MiB" "time/libtier" "RSS/libtier"
@@ -181,23 +108,19 @@ for i in "${!r_tool[@]}"; do
         for cmp in 1 2; do
             [ "$t" = pandas ] || [ "$cmp" = "$th" ] || continue
             ls=$(lookup libtier "$cmp" seconds) lk=$(lookup libtier "$cmp" rss)
-            ratio+=$(awk -v a="$s" -v b="$ls" 'BEGIN { printf "%.2f", a / b }')
-            mratio+=$(awk -v a="$k" -v b="$lk" 'BEGIN { printf "%.2f", a / b }')
+            ratio+=$(bench_div "$s" "$ls" %.2f)
+            mratio+=$(bench_div "$k" "$lk" %.2f)
             if [ "$t" = pandas ]; then ratio+="@$cmp "; mratio+="@$cmp "; fi
         done
     fi
     printf '%-8s %7s %9.3f %11.0f %8.1f %13.1f %15s %15s\n' "$t" "$th" "$s" \
-        "$(awk -v r="$rows" -v s="$s" 'BEGIN { print r / s }')" \
-        "$(awk -v b="$bytes" -v s="$s" 'BEGIN { print b / 1e6 / s }')" \
-        "$(awk -v k="$k" 'BEGIN { print k / 1024 }')" "${ratio% }" "${mratio% }"
+        "$(bench_div "$rows" "$s")" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { print b / 1e6 / s }')" \
+        "$(bench_div "$k" 1024)" "${ratio% }" "${mratio% }"
 done
 echo "ratios are peer / libtier at the same thread count (> 1: libtier is faster or smaller);"
 echo "pandas is single-threaded, so it is compared with libtier at 1 thread (@1) and 2 threads (@2)"
 echo
-echo "versions:"
-for i in "${!r_tool[@]}"; do
-    [ "${r_threads[$i]}" = 1 ] && echo "  ${r_version[$i]}"
-done
+bench_print_versions
 
 # Targets of issue 2, at 2 threads: >= 3x faster than DuckDB, >= 20x faster than pandas, and a
 # lower peak RSS than both.

@@ -32,34 +32,16 @@ Environment: PYTHON (default /usr/bin/python3, needs numpy and pandas).
 USAGE
 }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --customers) customers=$2; shift 2 ;;
-        --seed) seed=$2; shift 2 ;;
-        --runs) runs=$2; shift 2 ;;
-        --data-dir) data_dir=$2; shift 2 ;;
-        --build-dir) build_dir=$2; shift 2 ;;
-        --bench) bench=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_rfm.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-die() { echo "run_rfm.sh: $*" >&2; exit 1; }
-for v in customers seed runs; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v needs a non-negative integer, got '${!v}'"
-done
+. "$here/lib.sh"
+bench_parse_args "customers seed runs data-dir build-dir bench" "$@"
+bench_require_uint customers seed runs
 [ "$customers" -ge 1 ] && [ "$runs" -ge 1 ] || die "--customers and --runs must be at least 1"
-build_dir=${build_dir:-$here/../build}
-bench=${bench:-$build_dir/bench/bench_rfm}
-[ -x "$bench" ] || die "no benchmark at $bench (build it, or pass --build-dir / --bench)"
-have_pandas=1
-"$python" -c 'import pandas, numpy' 2>/dev/null || { have_pandas=0; echo "pandas not found with $python: skipping the peer" >&2; }
+bench_exe bench bench_rfm benchmark
+have_pandas=0
+bench_python_peer pandas pandas numpy && have_pandas=1
 
 mkdir -p "$data_dir"
 data="$data_dir/rfm-c$customers-s$seed.f64"
-
-field() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<<"$2"; }
 
 rows=()
 for mode in rank quantile; do
@@ -67,19 +49,19 @@ for mode in rank quantile; do
     for threads in 1 2; do
         out=$("$bench" --customers "$customers" --seed "$seed" --mode "$mode" --threads "$threads" \
               --runs "$runs" --data-out "$data")
-        sum[$threads]=$(field checksum "$out")
-        rows+=("libtier|$mode|$threads|$(field seconds "$out")|$(field peak_rss_kib "$out")|$(field rss_before_kib "$out")")
+        sum[$threads]=$(bench_field checksum "$out")
+        rows+=("libtier|$mode|$threads|$(bench_field seconds "$out")|$(bench_field peak_rss_kib "$out")|$(bench_field rss_before_kib "$out")")
         [ "${sum[$threads]}" = "${sum[1]}" ] || die "libtier $mode checksum differs between 1 and $threads threads"
     done
     if [ $have_pandas = 1 ]; then
         out=$("$python" "$here/rfm_pandas.py" --data "$data" --customers "$customers" --mode "$mode" --runs "$runs")
-        psum=$(field checksum "$out")
+        psum=$(bench_field checksum "$out")
         if [ "$psum" != "${sum[1]}" ]; then
             echo "libtier: ${sum[1]}" >&2
             echo "pandas:  $psum" >&2
             die "pandas and libtier disagree in $mode mode"
         fi
-        rows+=("pandas|$mode|1|$(field seconds "$out")|$(field peak_rss_kib "$out")|-")
+        rows+=("pandas|$mode|1|$(bench_field seconds "$out")|$(bench_field peak_rss_kib "$out")|-")
     fi
     echo "$mode mode: checksums agree (${sum[1]})"
     unset sum
@@ -99,12 +81,11 @@ for mode in rank quantile; do
         IFS='|' read -r tool m t s rss before <<<"$row"
         [ "$m" = "$mode" ] || continue
         ratio="-"
-        [ -n "$pandas_s" ] && [ "$tool" = libtier ] && ratio=$(awk -v p="$pandas_s" -v s="$s" 'BEGIN { printf "%.1fx", p / s }')
+        [ -n "$pandas_s" ] && [ "$tool" = libtier ] && ratio=$(bench_div "$pandas_s" "$s" %.1fx)
         extra="-"
         [ "$before" != "-" ] && extra=$(awk -v a="$rss" -v b="$before" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
         printf '%-8s %-9s %7s %10.4f %14.0f %13.1f %14s %15s\n' "$tool" "$m" "$t" "$s" \
-            "$(awk -v n="$customers" -v s="$s" 'BEGIN { print n / s }')" \
-            "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$extra" "$ratio"
+            "$(bench_div "$customers" "$s")" "$(bench_div "$rss" 1024)" "$extra" "$ratio"
     done
 done
 echo "(peak RSS is the whole process: libtier's includes the dataset of $customers customers with"

@@ -32,78 +32,26 @@ Environment: PYTHON (default /usr/bin/python3), NODE (default node).
 EOF
 }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --customers) customers=$2; shift 2 ;;
-        --runs) runs=$2; shift 2 ;;
-        --build-dir) build_dir=$2; shift 2 ;;
-        --bench) bench=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) echo "run_rules.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-    esac
-done
-
-die() { echo "run_rules.sh: $*" >&2; exit 1; }
-
-for v in customers runs; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v needs a non-negative integer, got '${!v}'"
-done
+. "$here/lib.sh"
+bench_parse_args "customers runs build-dir bench" "$@"
+bench_require_uint customers runs
 [ "$runs" -ge 1 ] || die "--runs must be at least 1"
-build_dir=${build_dir:-$here/../build}
-bench=${bench:-$build_dir/bench/bench_rules}
-[ -x "$bench" ] || die "no benchmark at $bench (build it: meson setup build && ninja -C build; or pass --build-dir / --bench)"
+bench_exe bench bench_rules benchmark
 
 have_numpy=0
-if command -v "$python" >/dev/null 2>&1 && "$python" -c 'import numpy' >/dev/null 2>&1; then
-    have_numpy=1
-else
-    echo "skipped: numpy ($python with numpy not found; set PYTHON=...)"
-fi
+bench_python_peer numpy numpy && have_numpy=1
 have_duckdb=0
-if ! command -v "$node" >/dev/null 2>&1; then
-    echo "skipped: DuckDB (node not found)"
-elif ! (cd "$here" && "$node" -e "import('@duckdb/node-api').then(() => process.exit(0), () => process.exit(1))") \
-        >/dev/null 2>&1; then
-    echo "skipped: DuckDB (@duckdb/node-api not installed: run 'npm ci' in $here)"
-else
-    have_duckdb=1
-fi
-
-reference=""
-reference_from=""
-declare -a r_tool r_threads r_seconds r_rss r_version
+bench_duckdb_peer && have_duckdb=1
 
 # run_one LABEL THREADS CMD... : one process, which times `runs` evaluations itself.
 run_one() {
-    local label=$1 threads=$2 out
-    shift 2
-    if ! out=$("$@" 2>&1); then
-        printf '%s\n' "$out" >&2
-        die "$label (threads $threads) failed: $*"
-    fi
-    local s k sum ver extra
-    s=$(awk '$1 == "seconds" { print $2 }' <<<"$out")
-    k=$(awk '$1 == "peak_rss_kib" { print $2 }' <<<"$out")
-    sum=$(awk '$1 == "checksum" { $1 = ""; sub(/^ /, ""); print }' <<<"$out")
-    ver=$(awk '$1 == "tool" { $1 = ""; sub(/^ /, ""); print }' <<<"$out")
-    [ -n "$s" ] && [ -n "$k" ] && [ -n "$sum" ] || { printf '%s\n' "$out" >&2; die "$label printed no result"; }
-    if [ -z "$reference" ]; then
-        reference=$sum
-        reference_from="$label, $threads thread(s)"
-    elif [ "$sum" != "$reference" ]; then
-        {
-            echo
-            echo "CHECKSUM MISMATCH: the implementations disagree."
-            echo "  $reference_from: $reference"
-            echo "  $label, $threads thread(s): $sum"
-        } >&2
-        exit 1
-    fi
-    extra=$(awk '$1 == "assign_seconds" { printf "  (tier_assignment_new: %.3f s)", $2 }' <<<"$out")
-    printf '  %-8s threads %s: %8.4f s  %7.1f MiB%s\n' "$label" "$threads" "$s" \
-        "$(awk -v k="$k" 'BEGIN { print k / 1024 }')" "$extra"
-    r_tool+=("$label"); r_threads+=("$threads"); r_seconds+=("$s"); r_rss+=("$k")
-    r_version+=("$ver")
+    local extra
+    bench_run "$@"
+    bench_check_sum "$1" "$2"
+    extra=$(awk '$1 == "assign_seconds" { printf "  (tier_assignment_new: %.3f s)", $2 }' <<<"$run_out")
+    printf '  %-8s threads %s: %8.4f s  %7.1f MiB%s\n' "$1" "$2" "$run_seconds" \
+        "$(bench_div "$run_rss" 1024)" "$extra"
+    bench_record "$1" "$2" "$run_seconds" "$run_rss" "$run_version"
 }
 
 echo "four-tier rule set over $customers customers; each evaluation timed best of $runs"
@@ -119,17 +67,6 @@ if [ $have_duckdb = 1 ]; then
     run_one duckdb 2 "$node" "$here/rules_duckdb.mjs" --customers "$customers" --threads 2 --runs "$runs"
 fi
 
-lookup() { # lookup TOOL THREADS FIELD
-    local i
-    for i in "${!r_tool[@]}"; do
-        if [ "${r_tool[$i]}" = "$1" ] && [ "${r_threads[$i]}" = "$2" ]; then
-            local -n arr="r_$3"
-            echo "${arr[$i]}"
-            return
-        fi
-    done
-}
-
 echo
 echo "checksums agree: $reference"
 echo "machine: $(nproc) cores"
@@ -140,21 +77,16 @@ for i in "${!r_tool[@]}"; do
     ratio=""
     if [ "$t" = numpy ]; then
         # numpy is single-threaded: compared with libtier at 1 and at 2 threads.
-        ratio="$(awk -v a="$s" -v b="$(lookup libtier 1 seconds)" 'BEGIN { printf "%.2f", a / b }')@1"
-        ratio+=" $(awk -v a="$s" -v b="$(lookup libtier 2 seconds)" 'BEGIN { printf "%.2f", a / b }')@2"
+        ratio="$(bench_div "$s" "$(lookup libtier 1 seconds)" %.2f)@1"
+        ratio+=" $(bench_div "$s" "$(lookup libtier 2 seconds)" %.2f)@2"
     elif [ "$t" != libtier ]; then
-        ratio=$(awk -v a="$s" -v b="$(lookup libtier "$th" seconds)" 'BEGIN { printf "%.2f", a / b }')
+        ratio=$(bench_div "$s" "$(lookup libtier "$th" seconds)" %.2f)
     fi
     printf '%-8s %7s %10.4f %16.0f %13.1f %18s\n' "$t" "$th" "$s" \
-        "$(awk -v n="$customers" -v s="$s" 'BEGIN { print n / s }')" \
-        "$(awk -v k="$k" 'BEGIN { print k / 1024 }')" "$ratio"
+        "$(bench_div "$customers" "$s")" "$(bench_div "$k" 1024)" "$ratio"
 done
 echo "ratios are peer time / libtier time at the same thread count (> 1: libtier is faster);"
 echo "numpy is single-threaded: @1 and @2 compare it with libtier at 1 and 2 threads."
 echo "peak RSS includes building the data (libtier: a full dataset with customer ids)."
 echo
-echo "versions:"
-for i in "${!r_tool[@]}"; do
-    [ "${r_threads[$i]}" = 1 ] && echo "  ${r_version[$i]}"
-done
-exit 0
+bench_print_versions
