@@ -1,12 +1,14 @@
 /* tier_dataset: building per-customer state from transactions, materialising features, and
  * column access. Merging lives in dataset_merge.c, saving and loading in dataset_io.c. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal/dataset_impl.h"
 #include "internal/error.h"
+#include "internal/pool.h"
 
 #define SECONDS_PER_DAY 86400
 /* Accepted instants: 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
@@ -532,6 +534,36 @@ static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double 
     f[FEAT_REPEAT_SPEND][r] = c->n_days > 1 ? repeat_spend(ds, r, c) / (double)(c->n_days - 1) : NAN;
 }
 
+/* Features are computed in fixed blocks of rows on the dataset's threads; every row is
+ * independent, so the result does not depend on the thread count. */
+#define FEATURE_BLOCK 65536
+
+typedef struct feature_job {
+    const tier_dataset *ds;
+    int64_t as_of;
+    double *f[N_FEATURES];
+    size_t overflow_row;   /* lowest row whose totals overflow, SIZE_MAX if none */
+    pthread_mutex_t lock;
+} feature_job;
+
+static int feature_block(void *ctx, size_t task)
+{
+    feature_job *job = ctx;
+    size_t from = task * FEATURE_BLOCK;
+    size_t to = from + FEATURE_BLOCK < job->ds->n_rows ? from + FEATURE_BLOCK : job->ds->n_rows;
+    for (size_t r = from; r < to; r++) {
+        compute_row(job->ds, r, job->as_of, job->f);
+        if (!isfinite(job->f[FEAT_MONETARY][r]) || !isfinite(job->f[FEAT_RETURNS_VALUE][r])) {
+            pthread_mutex_lock(&job->lock);
+            if (r < job->overflow_row)
+                job->overflow_row = r;
+            pthread_mutex_unlock(&job->lock);
+            return TIER_ERANGE;
+        }
+    }
+    return TIER_OK;
+}
+
 int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)
 {
     if (!ds)
@@ -555,13 +587,21 @@ int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)
         ds->cols[k].num = p;
         f[k] = p;
     }
-    for (size_t r = 0; r < ds->n_rows; r++) {
-        compute_row(ds, r, as_of, f);
-        if (!isfinite(f[FEAT_MONETARY][r]) || !isfinite(f[FEAT_RETURNS_VALUE][r])) {
-            ds->stale = 1;
-            return tier__error(TIER_ERANGE, "customer '%s': total amount overflows a double",
-                               tier__row_id(ds, r));
-        }
+    feature_job job;
+    memset(&job, 0, sizeof job);
+    job.ds = ds;
+    job.as_of = as_of;
+    job.overflow_row = SIZE_MAX;
+    memcpy(job.f, f, sizeof f);
+    pthread_mutex_init(&job.lock, NULL);
+    size_t tasks = (ds->n_rows + FEATURE_BLOCK - 1) / FEATURE_BLOCK;
+    int rc = tier__parallel_for(tier__threads(ds->n_threads, tasks), tasks, feature_block, &job);
+    pthread_mutex_destroy(&job.lock);
+    if (rc) {
+        /* report the first overflowing customer in row order, whatever the thread count */
+        ds->stale = 1;
+        return tier__error(TIER_ERANGE, "customer '%s': total amount overflows a double",
+                           tier__row_id(ds, job.overflow_row));
     }
     ds->as_of = as_of;
     ds->stale = 0;
