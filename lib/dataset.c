@@ -883,3 +883,13 @@ long tier__dataset_find_row(const tier_dataset *ds, const char *id, size_t len)
     long l = tier__strtab_find_hashed(&p->ids, id, len, h);
     return l < 0 ? -1 : (long)p->global[l];
 }
+
+int tier__is_feature_name(const char *prefix, size_t prefix_len, const char *name)
+{
+    for (size_t k = 0; k < N_FEATURES; k++) {
+        const char *f = tier__feature_names[k];
+        if (strncmp(f, prefix, prefix_len) == 0 && strlen(f) >= prefix_len && strcmp(f + prefix_len, name) == 0)
+            return 1;
+    }
+    return 0;
+}

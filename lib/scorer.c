@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/dataset.h"
 #include "internal/error.h"
 #include "internal/scorer.h"
 
@@ -21,6 +22,7 @@ static const tier__scorer_kind *const builtin_kinds[] = {
     &tier__rfm_kind,
     &tier__ahp_kind,
     &tier__kmeans_kind,
+    &tier__clv_kind,
     /* @scorer-kinds (one line per built-in strategy; helpers add theirs here) */
 };
 #define N_BUILTIN (sizeof builtin_kinds / sizeof builtin_kinds[0])
@@ -71,22 +73,15 @@ int tier__valid_column_name(const char *name)
     return 1;
 }
 
-/* The feature columns of include/tier/dataset.h: a dataset refuses to replace them, so no
- * output may be called that (checked up front, so apply never fails half-way on it). */
-static const char *const feature_names[] = {
-    "recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure",
-    "purchase_days", "returns", "returns_value", "repeat_count", "t_x", "T",
-};
-
 static int check_prefix(const tier_scorer *s, const char *prefix)
 {
+    /* a dataset refuses to replace its feature columns, so no output may be named like one
+     * (checked up front, so apply never fails half-way on it) */
+    size_t lp = strlen(prefix);
     for (size_t i = 0; i < s->n_outputs; i++)
-        for (size_t k = 0; k < sizeof feature_names / sizeof feature_names[0]; k++) {
-            size_t lp = strlen(prefix);
-            if (strncmp(feature_names[k], prefix, lp) == 0 && strcmp(feature_names[k] + lp, s->outputs[i]) == 0)
-                return tier__error(TIER_EINVAL, "scorer '%s': output '%s%s' would replace a feature column",
-                                   s->name, prefix, s->outputs[i]);
-        }
+        if (tier__is_feature_name(prefix, lp, s->outputs[i]))
+            return tier__error(TIER_EINVAL, "scorer '%s': output '%s%s' would replace a feature column",
+                               s->name, prefix, s->outputs[i]);
     if (!*prefix)
         return TIER_OK;
     if (prefix[0] >= '0' && prefix[0] <= '9')

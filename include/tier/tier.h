@@ -14,6 +14,14 @@
 #include "csv.h"
 #include "scorer.h"
 #include "rfm.h"
+#include "ahp.h"
+#include "rules.h"
+#include "assignment.h"
+#include "summary.h"
+#include "kmeans.h"
+#include "clv.h"
+#include "churn.h"
+#include "lifecycle.h"
 /* @umbrella-includes (one line per header; helpers add theirs here) */
 
 #endif /* TIER_TIER_H */

@@ -55,6 +55,10 @@ unsigned tier__dataset_threads(const tier_dataset *ds);
 int tier__dataset_purchase_days(const tier_dataset *ds, int (*fn)(void *ctx, size_t row, int32_t day),
                                 void *ctx);
 
+/* Whether prefix[0..prefix_len) followed by `name` spells a feature column's name (feature
+ * columns cannot be replaced, so scorers refuse such output names up front). */
+int tier__is_feature_name(const char *prefix, size_t prefix_len, const char *name);
+
 /* Normalises a customer id view: trims ASCII spaces; "17850.0" / "17850.000" → "17850". */
 tier__sv tier__normalize_id(tier__sv id);
 

@@ -71,6 +71,7 @@ typedef struct tier__scorer_kind {
 
 extern const tier__scorer_kind tier__ahp_kind;
 extern const tier__scorer_kind tier__kmeans_kind;
+extern const tier__scorer_kind tier__clv_kind;
 /* @scorer-kind-decls (one line per built-in strategy; helpers add theirs here) */
 extern const tier__scorer_kind tier__rfm_kind;
 
