@@ -35,10 +35,10 @@ void *tier__calloc(const tier__alloc *a, size_t count, size_t size)
     size_t bytes;
     if (tier__mul_size(&bytes, count, size) != 0)
         return NULL;
-    /* The C library's calloc knows when fresh pages are already zero and skips the memset,
-     * so large hash tables are not faulted in twice. */
-    if (a->malloc_fn == std_malloc)
-        return calloc(bytes ? bytes : 1, 1);
+    /* Zeroed by writing, not with calloc: a calloc'ed fresh mapping is read through the
+     * shared zero page, and the first write to each page is then a copy-on-write fault that
+     * flushes the TLB of every CPU running the process, which made multi-threaded loads
+     * spend a third of their time in inter-processor interrupts. */
     void *p = tier__malloc(a, bytes);
     if (p)
         memset(p, 0, bytes);
