@@ -86,9 +86,9 @@ static int by_key(const void *a, const void *b) { return cmp_desc(a, b, sort_key
 static int score(tier_dataset *ds, const char *model_path)
 {
     tier_clv_options o = TIER_CLV_OPTIONS_INIT;
-    /* The literature's spend input is the mean of REPEAT purchases; avg_order_value (all orders,
-     * the first included) stands in for it here. */
-    o.spend_column = "avg_order_value";
+    /* The literature's spend input: each customer's mean value of REPEAT purchase days (the
+     * first purchase excluded), kept by every dataset as repeat_spend. */
+    o.spend_column = "repeat_spend";
     o.horizon = 52.0;        /* one year, in weeks */
     o.discount_rate = 0.10;  /* per year */
     tier_scorer *s = NULL;

@@ -5,11 +5,13 @@
                      [--height PIXELS]
 
 1. `tier demo` writes tier-report.html (and tier-customers.csv) into a scratch directory.
-2. Chromium loads the file with --dump-dom: the parsed document must hold the four charts with
-   the right numbers of marks: one donut slice per tier that has customers, one heat-map cell
-   per R × F pair (25), one scatter point per sampled customer, one bar segment per month and
-   tier with customers. The expected numbers are computed independently, from the customer
-   CSV and from `tier pivot`.
+2. Chromium loads the file with --dump-dom: the parsed document must hold the seven charts
+   with the right numbers of marks: one donut slice per tier that has customers, one heat-map
+   cell per R × F pair (25), one scatter point per sampled customer, one bar segment per month
+   and tier with customers; and from the CLV models: one quantile box per tier with CLV values,
+   one P(alive) point per sampled customer, one retention cell per cohort and later observed
+   month (m (m − 1) / 2 for m months of data). The expected numbers are computed
+   independently, from the customer CSV and from `tier pivot`.
 3. Chromium takes a screenshot; the PNG is decoded (standard library only) and must show the
    report: many colours, the tier colours of the charts, a light page background.
 4. The browser log must show no page (console) errors.
@@ -104,7 +106,18 @@ def expected_counts(tier, data, rules, out_dir):
                        capture_output=True, check=True)
     grid = list(csv.reader(p.stdout.decode().splitlines()))
     bars = sum(1 for row in grid[1:] for v in row[1:] if v and float(v) > 0)
-    return {"slice": len(tiers), "cell": 25, "pt": min(2000, eligible), "bar": bars}
+    boxes = len({c["tier"] for c in customers if c["tier"] and c["clv"]})
+    alive = sum(1 for c in customers if c["tier"] and c["p_alive"] and c["recency"])
+    # months from the earliest first purchase to the latest purchase (UTC)
+    import datetime
+    def month(t):
+        d = datetime.datetime.fromtimestamp(float(t), datetime.timezone.utc)
+        return d.year * 12 + d.month - 1
+    firsts = [month(c["first_purchase"]) for c in customers if c["first_purchase"]]
+    lasts = [month(c["last_purchase"]) for c in customers if c["last_purchase"]]
+    m = max(lasts) - min(firsts) + 1
+    return {"slice": len(tiers), "cell": 25, "pt": min(2000, eligible), "bar": bars,
+            "box": boxes, "apt": min(2000, alive), "rcell": m * (m - 1) // 2}
 
 
 def main():
@@ -128,15 +141,17 @@ def main():
 
         dom, log = chromium(exe, d, "--dump-dom", url)
         failures = []
-        if dom.count("<svg") != 4:
-            failures.append(f"{dom.count('<svg')} svg charts in the DOM, expected 4")
+        if dom.count("<svg") != 7:
+            failures.append(f"{dom.count('<svg')} svg charts in the DOM, expected 7")
         for cls, n in want.items():
             got = dom.count(f'class="{cls}"')
             if got != n:
                 failures.append(f'{got} elements of class "{cls}", expected {n}')
         for text in ("Customers per tier", "Active customers per month, by tier",
                      "Frequency and spend", "Mean spend by recency and frequency score",
-                     "RFM segments", "Tiers by Country", "Run parameters and data"):
+                     "RFM segments", "Tiers by Country", "Run parameters and data",
+                     "Customer lifetime value per tier (next 52 weeks)",
+                     "Probability of being alive and recency", "Cohort retention"):
             if text not in dom:
                 failures.append(f"the page lacks {text!r}")
         if "CONSOLE" in log or "Uncaught" in log:

@@ -4,7 +4,7 @@ exit codes, for every subcommand. Prints TAP.
 
     cli_test.py --tier PATH --data DIR --golden DIR GROUP
 
-GROUP is one of: general features score assign whatif pivot report demo. Set
+GROUP is one of: general features score clv assign whatif pivot report demo. Set
 TIER_UPDATE_GOLDEN=1 to rewrite the golden files from the current output (then review the
 diff before committing them).
 """
@@ -88,6 +88,29 @@ def golden(name, text):
         raise Failure("output differs from golden file:\n" + diff)
 
 
+def golden_numeric(name, text, rel=1e-6):
+    """Like golden() for a CSV of numbers from an iterative fit: the same header, ids and empty
+    fields, numbers equal within a relative tolerance (the last digits of a maximum-likelihood
+    fit depend on floating-point details)."""
+    path = os.path.join(ARGS.golden, name)
+    if UPDATE:
+        golden(name, text)
+        return
+    want = read(path).splitlines()
+    got = text.splitlines()
+    expect(len(want) == len(got), f"{name}: {len(got)} lines, golden has {len(want)}")
+    expect(want[0] == got[0], f"{name}: header {got[0]!r}, golden {want[0]!r}")
+    for i, (w, g) in enumerate(zip(want[1:], got[1:]), 2):
+        wf, gf = w.split(","), g.split(",")
+        expect(len(wf) == len(gf) and wf[0] == gf[0], f"{name}:{i}: {g!r}, golden {w!r}")
+        for a, b in zip(wf[1:], gf[1:]):
+            if a == "" or b == "":
+                expect(a == b, f"{name}:{i}: {g!r}, golden {w!r}")
+            else:
+                x, y = float(a), float(b)
+                expect(abs(x - y) <= rel * max(1.0, abs(x)), f"{name}:{i}: {g!r}, golden {w!r}")
+
+
 def read(path):
     with open(path, encoding="utf-8") as f:
         return f.read()
@@ -97,7 +120,7 @@ SMALL = ["--order", "order_id", "--attr", "country"]
 
 # ---- general ------------------------------------------------------------------------------
 
-COMMANDS = ["features", "score", "assign", "whatif", "pivot", "report", "demo"]
+COMMANDS = ["features", "score", "clv", "assign", "whatif", "pivot", "report", "demo"]
 
 
 def t_version():
@@ -285,9 +308,131 @@ def t_score_ahp():
 
 
 def t_score_usage():
-    fails(EXIT_USAGE, "choose one of --rfm, --ahp FILE or --model FILE", "score", data("small.csv"))
+    fails(EXIT_USAGE, "choose one of --rfm, --ahp FILE, --clv or --model FILE", "score",
+          data("small.csv"))
     fails(EXIT_USAGE, "choose one of", "score", "--rfm", "--ahp", data("weights.ahp"),
           data("small.csv"))
+
+
+# ---- CLV -----------------------------------------------------------------------------------
+
+CLV = ["--order", "order_id"]
+
+
+def t_score_clv_golden():
+    """BG/NBD + Gamma-Gamma on 240 customers simulated from BG/NBD (clv.csv)."""
+    out = ok("score", "--clv", *CLV, data("clv.csv"))
+    golden_numeric("score_clv.csv", out)
+    rows = [line.split(",") for line in out.splitlines()]
+    expect(rows[0] == ["customer_id", "repeat_count", "t_x", "T", "repeat_spend", "p_alive",
+                       "expected_purchases", "expected_spend", "clv", "p_no_purchase"], rows[0])
+    for r in rows[1:]:
+        p_alive, e, spend, clv, p0 = map(float, r[5:])
+        expect(0 <= p_alive <= 1 and 0 <= p0 <= 1 and e >= 0 and spend > 0, r)
+        # with a discount rate the CLV is below the undiscounted spend × purchases
+        expect(clv <= spend * e * (1 + 1e-12), r)
+        if r[1] == "0":
+            expect(p_alive == 1.0, f"BG/NBD gives P(alive) = 1 without repeats: {r}")
+    # no discounting: clv = expected_spend × expected_purchases; days and 365 = weeks and 52.14
+    out = ok("score", "--clv", "--discount-rate", "0", "--unit", "days", *CLV, data("clv.csv"))
+    for r in [line.split(",") for line in out.splitlines()[1:]]:
+        e, spend, clv = float(r[6]), float(r[7]), float(r[8])
+        expect(abs(clv - spend * e) <= 1e-9 * max(1, clv), r)
+
+
+def t_score_clv_summary_and_model():
+    code, out, err = run("score", "--clv", "--summary", "--save-model", tmp("clv.model"), *CLV,
+                         data("clv.csv"))
+    expect_code(code, EXIT_OK, out, err)
+    for word in ("BG/NBD (time unit: weeks), fitted on 240 customers", "log-likelihood",
+                 "converged (4 of 4 starts agree)", "Gamma-Gamma spend model on repeat_spend"):
+        expect(word in err, f"--summary lacks {word!r}: {err}")
+    again = ok("score", "--model", tmp("clv.model"), *CLV, data("clv.csv"))
+    expect(again == out, "the saved CLV model scores differently")
+    # the horizon scales expected purchases up; --spend none leaves spend and CLV empty
+    short = ok("score", "--clv", "--horizon", "4", "--spend", "none", *CLV, data("clv.csv"))
+    head = short.splitlines()[0].split(",")
+    expect("repeat_spend" not in head, head)
+    r = short.splitlines()[1].split(",")
+    expect(r[head.index("clv")] == "" and r[head.index("expected_spend")] == "", r)
+    expect(float(r[head.index("expected_purchases")]) <
+           float(out.splitlines()[1].split(",")[6]), "a shorter horizon expects fewer purchases")
+
+
+def t_score_clv_errors():
+    with open(tmp("once.csv"), "w") as f:
+        f.write("customer_id,time,amount\na,2011-01-01,10\nb,2011-02-01,20\n"
+                "b,2011-02-01,5\nc,2011-03-01,7\n")
+    fails(EXIT_DATA, "has a repeat purchase (x > 0)", "score", "--clv", tmp("once.csv"))
+    # four customers with repeat spend: Gamma-Gamma does not converge; the hint names the flag
+    fails(EXIT_DATA, "--accept-unconverged", "score", "--clv", *SMALL, data("small.csv"))
+    out = ok("score", "--clv", "--accept-unconverged", *SMALL, data("small.csv"))
+    expect(out.count("\n") == 9 and ",,,,,,,,," in out, out)  # F never bought: all empty
+    fails(EXIT_USAGE, "--clv-model: 'nbd' is not one of: bgnbd, pareto", "score", "--clv",
+          "--clv-model", "nbd", data("clv.csv"))
+    fails(EXIT_USAGE, "--unit: 'months' is not one of: days, weeks", "score", "--clv", "--unit",
+          "months", data("clv.csv"))
+    fails(EXIT_USAGE, "--horizon: '-1' is not a number", "score", "--clv", "--horizon", "-1",
+          data("clv.csv"))
+    fails(EXIT_USAGE, "did you mean 'repeat_spend'", "score", "--clv", "--spend", "repeat_spnd",
+          *CLV, data("clv.csv"))
+
+
+def t_clv_calibration():
+    out = ok("clv", "--calibration-end", "2011-09-01", *CLV, "--customers", tmp("cal.csv"),
+             data("clv.csv"))
+    lines = out.splitlines()
+    expect(lines[0] == "Calibration period: purchases before 2011-09-01", lines[0])
+    expect(lines[1] == "BG/NBD (time unit: weeks), fitted on 190 customers", lines[1])
+    params = {l.split()[0]: float(l.split()[1]) for l in lines[2:6]}
+    # simulated with r 0.8, alpha 6, a 0.6, b 2.5 (weeks); 190 customers: loose bounds
+    expect(0.5 < params["r"] < 1.2 and 3 < params["alpha"] < 10, params)
+    expect("converged (4 of 4 starts agree)" in lines[6], lines[6])
+    expect("Holdout period 2011-09-01 to 2011-12-31 (17.4 weeks)" in out, out)
+    hold = [l for l in lines if "repeat purchase days: predicted" in l][0]
+    pred = float(hold.split("predicted ")[1].split(",")[0])
+    act = float(hold.split("actual ")[1].split(" ")[0])
+    expect(abs(pred - act) < 0.15 * act, hold)
+    expect("calibration repeats" in out and "7+" in out, out)
+    rows = read(tmp("cal.csv")).splitlines()
+    expect(rows[0] == "customer_id,cal_repeat_count,cal_t_x,cal_T,holdout_purchases,"
+           "holdout_expected,p_alive,expected_purchases,expected_spend,clv,p_no_purchase", rows[0])
+    expect(len(rows) == 241, len(rows))
+    # customers who first bought after the calibration end are not in the cohort
+    later = [r for r in rows[1:] if r.split(",")[1] == ""]
+    expect(len(later) == 50 and all(r.split(",")[5] == "" for r in later), len(later))
+    total = sum(float(r.split(",")[5]) for r in rows[1:] if r.split(",")[5])
+    expect(abs(total - pred) < 0.06, (total, pred))
+    # days give the same model check in other units
+    out_days = ok("clv", "--calibration-end", "2011-09-01", "--unit", "days", *CLV,
+                  data("clv.csv"))
+    expect("fitted on 190 customers" in out_days and "(121.7 days)" in out_days and "alpha  45.37" in out_days, out_days)
+
+
+def t_clv_fit_and_errors():
+    out = ok("clv", *CLV, data("clv.csv"))
+    expect(out.startswith("BG/NBD (time unit: weeks), fitted on 240 customers\n"), out)
+    expect("Gamma-Gamma spend model on repeat_spend, fitted on" in out, out)
+    # Pareto/NBD on 150 customers simulated from it (r 0.9, alpha 8, s 0.7, beta 12 in weeks);
+    # not on clv.csv, where its fit does not converge and takes ~25 s
+    out = ok("clv", "--clv-model", "pareto", "--spend", "none", data("pareto.csv"))
+    lines = out.splitlines()
+    expect(lines[0] == "Pareto/NBD (time unit: weeks), fitted on 150 customers", lines[0])
+    expect([l.split()[0] for l in lines[1:5]] == ["r", "alpha", "s", "beta"], out)
+    expect(0.5 < float(lines[1].split()[1]) < 1.3 and "converged (4 of 4" in lines[5], out)
+    sc = ok("score", "--clv", "--clv-model", "pareto", "--spend", "none", data("pareto.csv"))
+    rows = [r.split(",") for r in sc.splitlines()[1:]]
+    # unlike BG/NBD, Pareto/NBD lets one-purchase customers be inactive: P(alive) < 1
+    expect(len(rows) == 150 and any(r[1] == "0" and float(r[4]) < 0.9 for r in rows), sc[:500])
+    with open(tmp("once.csv"), "w") as f:
+        f.write("customer_id,time,amount\na,2011-01-01,10\nb,2011-02-01,20\n")
+    fails(EXIT_DATA, "repeat", "clv", "--calibration-end", "2011-01-15", tmp("once.csv"))
+    fails(EXIT_USAGE, "--calibration-end: 'soon' is not a date", "clv", "--calibration-end",
+          "soon", data("clv.csv"))
+    fails(EXIT_USAGE, "not --dataset", "clv", "--calibration-end", "2011-09-01", "--dataset",
+          tmp("x.tierds"))
+    fails(EXIT_READ, "none.csv", "clv", "--calibration-end", "2011-09-01", tmp("none.csv"))
+    fails(EXIT_USAGE, "", "clv", "--calibration-end", "2013-01-01", *CLV, data("clv.csv"))
 
 
 # ---- assign --------------------------------------------------------------------------------
@@ -438,19 +583,75 @@ def t_report_small():
           data("small.csv"))
 
 
+def t_report_clv():
+    """--clv adds the CLV charts; a fit that fails leaves a note and the cohort heat map."""
+    ok("report", "--clv", *CLV, "-o", tmp("c.html"), "--customers", tmp("c.csv"),
+       data("clv.csv"))
+    html = read(tmp("c.html"))
+    expect(html.count("<svg") == 7, html.count("<svg"))
+    expect("Customer lifetime value per segment (next 52 weeks)" in html, "CLV boxes title")
+    # one box per RFM segment with customers; every customer has a P(alive)
+    customers = read(tmp("c.csv")).splitlines()
+    head = customers[0].split(",")
+    expect(head[-5:] == ["p_alive", "expected_purchases", "expected_spend", "clv",
+                         "p_no_purchase"], head)
+    segments = {r.split(",")[head.index("rfm_segment")] for r in customers[1:]}
+    expect(html.count('class="box"') == len(segments), (html.count('class="box"'), segments))
+    expect(html.count('class="apt"') == 240, html.count('class="apt"'))
+    # 12 months of data (2011-01 .. 2011-12): 12 × 11 / 2 cohort cells after month 0, less the
+    # one of the empty 2011-11 cohort (clv.csv has no first purchase after October)
+    expect(html.count('class="rcell"') == 65, html.count('class="rcell"'))
+    expect("BG/NBD (unit: weeks): r = " in html and "Gamma-Gamma on repeat_spend" in html, "")
+    expect('id="clv-missing"' not in html, "")
+    # small.csv: Gamma-Gamma does not converge; the report still comes, and says why
+    code, out, err = run("report", "--clv", *SMALL, "-o", tmp("s.html"), data("small.csv"))
+    expect_code(code, EXIT_OK, out, err)
+    expect("tier: warning: no CLV: " in err and "did not converge" in err, err)
+    html = read(tmp("s.html"))
+    expect('id="clv-missing"' in html and "did not converge" in html, "no note in the report")
+    expect(html.count('class="box"') == 0 and html.count('class="rcell"') == 3, "")
+    # without --clv nothing changes
+    ok("report", *SMALL, "-o", tmp("n.html"), data("small.csv"))
+    expect("Cohort retention" not in read(tmp("n.html")), "")
+
+
+def t_demo_clv_fails():
+    """The demo on a log without repeat buyers still succeeds, and the report says why."""
+    with open(tmp("once.csv"), "w") as f:
+        f.write("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,"
+                "Country\n536365,85123A,CUP,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+                "536366,22633,HAND WARMER,6,12/2/2010 8:28,1.85,13047,France\n")
+    os.mkdir(tmp("d2"))
+    code, out, err = run("demo", "--data", tmp("once.csv"), "--out-dir", tmp("d2"))
+    expect_code(code, EXIT_OK, out, err)
+    expect("CLV: not fitted (" in out and "repeat purchase" in out, out)
+    expect("no CLV:" in err, err)
+    html = read(os.path.join(tmp("d2"), "tier-report.html"))
+    expect('id="clv-missing"' in html and "has a repeat purchase" in html, "")
+    expect(html.count('class="box"') == 0 and html.count('class="apt"') == 0, "")
+
+
 def t_demo():
     out_dir = tmp("demo")
     os.mkdir(out_dir)
     code, out, err = run("demo", "--out-dir", out_dir)
     expect_code(code, EXIT_OK, out, err)
-    for word in ("541,909 rows read", "4,372 customers", "analysis date 2011-12-10", "Diamond",
+    for word in ("541,909 rows read", "4,372 customers", "analysis date 2011-12-10",
+                 "CLV: BG/NBD and Gamma-Gamma", "Diamond",
                  "Gold", "Silver", "Normal", "Total", "tier-report.html", "tier-customers.csv"):
         expect(word in out, f"demo output lacks {word!r}:\n{out}")
     html = read(os.path.join(out_dir, "tier-report.html"))
     expect(html.count('class="slice"') == 4 and html.count('class="cell"') == 25, "")
     expect(html.count('class="pt"') == 2000, html.count('class="pt"'))
+    expect(html.count('class="box"') == 4 and html.count('class="apt"') == 2000, "CLV charts")
+    expect(html.count('class="rcell"') == 78, "13 months of cohorts: 13 × 12 / 2 cells")
     rows = read(os.path.join(out_dir, "tier-customers.csv")).splitlines()
     expect(len(rows) == 4373, len(rows))
+    head = rows[0].split(",")
+    expect("clv" in head and "p_alive" in head, head)
+    clv = [r.split(",")[head.index("clv")] for r in rows[1:]]
+    # 4,338 customers with a purchase have a CLV; 34 with only returns have none
+    expect(sum(1 for v in clv if v) == 4338, sum(1 for v in clv if v))
     # no arguments at all, from another directory: writes into the current directory
     code, out, err = run("demo", "-q", cwd=out_dir)
     expect_code(code, EXIT_OK, out, err)
@@ -468,11 +669,13 @@ GROUPS = {
                  t_features_errors, t_features_quantity_price],
     "score": [t_score_rfm_golden, t_score_model_roundtrip, t_score_summary, t_score_ahp,
               t_score_usage],
+    "clv": [t_score_clv_golden, t_score_clv_summary_and_model, t_score_clv_errors,
+            t_clv_calibration, t_clv_fit_and_errors],
     "assign": [t_assign_golden, t_assign_dynamic, t_assign_rfm_rules, t_assign_errors],
     "whatif": [t_whatif_formats, t_whatif_errors],
     "pivot": [t_pivot_one_way, t_pivot_grid, t_pivot_by_month, t_pivot_errors],
-    "report": [t_report_small],
-    "demo": [t_demo],
+    "report": [t_report_small, t_report_clv],
+    "demo": [t_demo, t_demo_clv_fails],
 }
 
 

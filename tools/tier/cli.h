@@ -163,6 +163,35 @@ tier_dataset *input_load(input_cfg *cfg, input_info *info);
 /* One line on stderr: customers, rows, as-of date, time taken. */
 void print_load_summary(const tier_dataset *ds, const input_info *info);
 
+/* ---- CLV (cli_clv.c) ------------------------------------------------------------------------ */
+
+/* Options of the CLV models (ids 300..399): --clv-model, --unit, --horizon, --discount-rate,
+ * --margin, --spend, --accept-unconverged. */
+extern const cli_opt clv_options[];
+
+typedef struct clv_cfg {
+    tier_clv_model model;
+    tier_clv_unit unit;
+    double horizon;           /* NaN: one year in the unit */
+    double discount_rate;
+    double margin;
+    const char *spend_column; /* NULL: no spend model */
+    int accept_unconverged;
+} clv_cfg;
+
+void clv_cfg_init(clv_cfg *c);
+/* Handles a CLV option; returns 1 if `id` was one. */
+int clv_option(clv_cfg *c, int id, const char *arg);
+double clv_horizon(const clv_cfg *c);
+void clv_options_of(tier_clv_options *o, const clv_cfg *c);
+/* Fits the models on `ds` and writes their columns; returns the library status (the message is
+ * tier_last_error()) with *out NULL on failure. */
+int clv_fit(tier_scorer **out, tier_dataset *ds, const clv_cfg *c);
+/* Exits for a failed CLV fit: bad options EXIT_USAGE, data that cannot be fitted EXIT_DATA. */
+_Noreturn void clv_die(int rc);
+/* Parameters, log-likelihood and convergence of both parts. */
+void print_clv_fit(FILE *f, const tier_scorer *s, const clv_cfg *c);
+
 /* ---- the pipeline (cli_pipeline.c) --------------------------------------------------------- */
 
 typedef struct rfm_cfg {
@@ -199,6 +228,10 @@ typedef struct pipeline {
     tier_scorer *scorer;
     tier_rules *rules;
     tier_assignment *previous, *assignment;
+    int clv;                   /* also fit the CLV models (clv_cfg) */
+    clv_cfg clv_cfg;
+    tier_scorer *clv_scorer;   /* NULL when not asked or the fit failed */
+    char clv_note[512];        /* why the CLV fit failed, for the report */
 } pipeline;
 
 void pipeline_init(pipeline *p);
@@ -220,6 +253,9 @@ typedef struct report_cfg {
     const tier_scorer *rfm;
     const tier_assignment *assignment; /* may be NULL */
     const input_info *info;
+    const tier_scorer *clv;    /* fitted CLV models, or NULL */
+    const clv_cfg *clv_cfg;    /* their options, with clv */
+    const char *clv_note;      /* why there is no CLV section, or NULL (not asked) */
 } report_cfg;
 
 /* Writes the self-contained HTML report. */
@@ -238,7 +274,7 @@ char *find_data_file(const char *name, const char *subdir);
 
 /* ---- the commands ------------------------------------------------------------------------------ */
 
-extern const cli_cmd cmd_features, cmd_score, cmd_assign, cmd_whatif, cmd_pivot, cmd_report,
-    cmd_demo;
+extern const cli_cmd cmd_features, cmd_score, cmd_clv, cmd_assign, cmd_whatif, cmd_pivot,
+    cmd_report, cmd_demo;
 
 #endif

@@ -167,6 +167,21 @@ void pipeline_init(pipeline *p)
     memset(p, 0, sizeof *p);
     input_init(&p->in);
     rfm_cfg_init(&p->rfm);
+    clv_cfg_init(&p->clv_cfg);
+}
+
+/* A failed CLV fit does not stop the pipeline: the report says why (clv_note). */
+static void run_pipeline_clv(pipeline *p)
+{
+    int rc = clv_fit(&p->clv_scorer, p->ds, &p->clv_cfg);
+    if (rc == TIER_OK)
+        return;
+    if (rc == TIER_ENOMEM)
+        die_lib(rc, EXIT_INTERNAL);
+    snprintf(p->clv_note, sizeof p->clv_note, "%s", tier_last_error());
+    if (!p->in.quiet)
+        warn("no CLV: %s", p->clv_note);
+    tier_clear_error();
 }
 
 void pipeline_run(pipeline *p)
@@ -177,6 +192,8 @@ void pipeline_run(pipeline *p)
         p->previous = load_state(p->previous_path);
     p->ds = input_load(&p->in, &p->info);
     p->scorer = run_rfm(p->ds, &p->rfm);
+    if (p->clv)
+        run_pipeline_clv(p);
     if (!p->rules)
         return;
     check_rules(p->rules, p->ds);
@@ -193,6 +210,7 @@ void pipeline_free(pipeline *p)
     tier_assignment_free(p->previous);
     tier_rules_free(p->rules);
     tier_scorer_free(p->scorer);
+    tier_scorer_free(p->clv_scorer);
     tier_dataset_free(p->ds);
     memset(p, 0, sizeof *p);
 }

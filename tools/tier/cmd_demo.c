@@ -127,6 +127,7 @@ static int run(int argc, char **argv)
     if (quiet)
         p.in.progress = 0;
     p.rules_path = rules_path;
+    p.clv = 1; /* BG/NBD + Gamma-Gamma; a failed fit is reported, not fatal */
     pipeline_run(&p);
 
     char *report = join(out_dir, "tier-report.html");
@@ -148,7 +149,11 @@ static int run(int argc, char **argv)
         printf("  %s rows read, %s with a customer id: %s customers, analysis date %s\n",
                fmt_int(b1, (double)p.info.rows), fmt_int(b2, (double)p.info.rows_used),
                fmt_int(b3, (double)tier_dataset_size(p.ds)), fmt_date(d, tier_dataset_as_of(p.ds)));
-        printf("  features, RFM scores and segments, then the rule set %s\n\n", rules_path);
+        printf("  features, RFM scores and segments, then the rule set %s\n", rules_path);
+        if (p.clv_scorer)
+            printf("  CLV: BG/NBD and Gamma-Gamma, one year ahead, 10%% annual discount rate\n\n");
+        else
+            printf("  CLV: not fitted (%s)\n\n", p.clv_note);
         print_summary(&p);
         int w = (int)(strlen(report) > strlen(customers) ? strlen(report) : strlen(customers));
         printf("\nWrote:\n  %-*s  the report: open it in a web browser\n"
@@ -171,6 +176,7 @@ const cli_cmd cmd_demo = {
     "Needs no arguments: reads the UCI Online Retail transactions bundled with libtier "
     "(541,909 rows, 2010-12 to 2011-12), computes features, RFM scores and segments, applies "
     "the example rule set retail.tier (Diamond, Gold, Silver, Normal), writes "
-    "tier-report.html and tier-customers.csv, and prints a summary per tier.",
+    "tier-report.html and tier-customers.csv, and prints a summary per tier. It also fits the "
+    "BG/NBD and Gamma-Gamma CLV models (a failed fit is explained in the report).",
     tables, titles, run,
 };

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 enum { OPT_OUTPUT = 1, OPT_RULES, OPT_PREVIOUS, OPT_TITLE, OPT_PIVOT, OPT_SAMPLE, OPT_BINS,
-       OPT_CUSTOMERS };
+       OPT_CUSTOMERS, OPT_CLV };
 
 static const cli_opt options[] = {
     { "rules", 0, "FILE", OPT_RULES, "tier rule set; without one, customers are grouped by RFM "
@@ -21,11 +21,13 @@ static const cli_opt options[] = {
       "the first text attribute)" },
     { "sample", 0, "N", OPT_SAMPLE, "at most N customers in the scatter plot (default 2000)" },
     { "bins", 0, "N", OPT_BINS, "RFM bins per dimension, 2..10 (default 5)" },
+    { "clv", 0, NULL, OPT_CLV, "also fit the CLV models (see CLV options): CLV per tier, "
+      "P(alive) against recency and cohort retention" },
     { NULL, 0, NULL, 0, NULL },
 };
 
-static const cli_opt *const tables[] = { options, input_options, NULL };
-static const char *const titles[] = { "Options", "Input options" };
+static const cli_opt *const tables[] = { options, clv_options, input_options, NULL };
+static const char *const titles[] = { "Options", "CLV options", "Input options" };
 
 /* The per-customer CSV of the report and the demo. */
 void write_customer_file(const char *path, const pipeline *p)
@@ -33,7 +35,9 @@ void write_customer_file(const char *path, const pipeline *p)
     static const char *const wanted[] = { "tier", "rfm_segment", "r_score", "f_score", "m_score",
                                           "rfm_code", "recency", "frequency", "monetary",
                                           "avg_order_value", "first_purchase", "last_purchase",
-                                          "returns", "returns_value" };
+                                          "returns", "returns_value", "p_alive",
+                                          "expected_purchases", "expected_spend", "clv",
+                                          "p_no_purchase" };
     const char *names[64];
     size_t n = 0;
     tier_column_type type;
@@ -60,6 +64,9 @@ void report_from_pipeline(const char *path, const pipeline *p, const report_cfg 
     rc.rfm = p->scorer;
     rc.assignment = p->assignment;
     rc.info = &p->info;
+    rc.clv = p->clv_scorer;
+    rc.clv_cfg = p->clv ? &p->clv_cfg : NULL;
+    rc.clv_note = p->clv && !p->clv_scorer ? p->clv_note : NULL;
     out_file out;
     out_open(&out, path);
     write_report(out.f, p->ds, &rc);
@@ -78,7 +85,7 @@ static int run(int argc, char **argv)
     const char *arg;
     int id;
     while ((id = cli_next(&ps, &arg)) != CLI_END) {
-        if (input_option(&p.in, id, arg))
+        if (input_option(&p.in, id, arg) || clv_option(&p.clv_cfg, id, arg))
             continue;
         switch (id) {
         case OPT_OUTPUT: output = arg; break;
@@ -89,6 +96,7 @@ static int run(int argc, char **argv)
         case OPT_SAMPLE: sample = (size_t)arg_long("--sample", arg, 1, 100000); break;
         case OPT_BINS: p.rfm.bins = (unsigned)arg_long("--bins", arg, 2, 10); break;
         case OPT_CUSTOMERS: customers = arg; break;
+        case OPT_CLV: p.clv = 1; break;
         case CLI_POSITIONAL:
             if (p.in.path)
                 cli_usage_error(&cmd_report, "unexpected argument '%s' (one input file only)", arg);
@@ -128,6 +136,8 @@ const cli_cmd cmd_report = {
     "inline SVG charts, no script and no network access, to open in any browser or attach to "
     "an e-mail: key figures, the tier distribution, active customers per tier per month, "
     "frequency against spend, the R × F heat map of mean spend, tier and segment tables, a "
-    "tier × country pivot and the run's parameters.",
+    "tier × country pivot and the run's parameters. With --clv also the CLV models' charts "
+    "(as 'tier score --clv' fits them): CLV per tier, P(alive) against recency and the cohort "
+    "retention heat map; if the models cannot be fitted the report says why.",
     tables, titles, run,
 };

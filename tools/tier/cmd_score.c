@@ -1,4 +1,5 @@
-/* tier score: RFM or AHP scores per customer (fit, or apply a saved model). */
+/* tier score: RFM or AHP scores, or CLV predictions, per customer (fit, or apply a saved
+ * model). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 enum {
     OPT_OUTPUT = 1, OPT_RFM, OPT_AHP, OPT_MODEL, OPT_SAVE_MODEL, OPT_BINS, OPT_MODE, OPT_PREFIX,
     OPT_COLUMNS, OPT_ALL, OPT_LOWER, OPT_HIGHER, OPT_NORM, OPT_MISSING, OPT_INCONSISTENT,
-    OPT_SUMMARY
+    OPT_SUMMARY, OPT_CLV
 };
 
 static const cli_opt options[] = {
@@ -17,6 +18,8 @@ static const cli_opt options[] = {
       "customers get the highest R), rfm_code, rfm_total and the named rfm_segment" },
     { "ahp", 0, "FILE", OPT_AHP, "AHP score (0..100) weighting the columns named by the "
       "criteria of a pairwise judgments file (see tier(1))" },
+    { "clv", 0, NULL, OPT_CLV, "CLV: fit BG/NBD (or Pareto/NBD) and Gamma-Gamma and write "
+      "p_alive, expected_purchases, expected_spend, clv and p_no_purchase (see CLV options)" },
     { "model", 'm', "FILE", OPT_MODEL, "apply a model saved with --save-model instead of fitting "
       "one (scores new customers exactly as the saved model would)" },
     { "save-model", 0, "FILE", OPT_SAVE_MODEL, "save the fitted model" },
@@ -25,7 +28,8 @@ static const cli_opt options[] = {
       "scorer's inputs and outputs)" },
     { "all", 0, NULL, OPT_ALL, "write every column of the dataset" },
     { "prefix", 0, "TEXT", OPT_PREFIX, "prefix of the output column names" },
-    { "summary", 0, NULL, OPT_SUMMARY, "print a summary per RFM segment on standard error" },
+    { "summary", 0, NULL, OPT_SUMMARY, "print a summary per RFM segment, or the CLV fit, on "
+      "standard error" },
     { NULL, 0, NULL, 0, NULL },
 };
 
@@ -49,11 +53,14 @@ static const cli_opt ahp_options[] = {
     { NULL, 0, NULL, 0, NULL },
 };
 
-static const cli_opt *const tables[] = { options, rfm_options, ahp_options, input_options, NULL };
-static const char *const titles[] = { "Options", "RFM options", "AHP options", "Input options" };
+static const cli_opt *const tables[] = { options, rfm_options, ahp_options, clv_options,
+                                         input_options, NULL };
+static const char *const titles[] = { "Options", "RFM options", "AHP options", "CLV options",
+                                      "Input options" };
 
 typedef struct score_args {
-    int rfm;
+    int rfm, clv;
+    clv_cfg cc;
     const char *ahp, *model, *save_model, *prefix;
     rfm_cfg rc;
     const char *lower[32], *higher[32];
@@ -150,6 +157,7 @@ static int run(int argc, char **argv)
     score_args a;
     memset(&a, 0, sizeof a);
     rfm_cfg_init(&a.rc);
+    clv_cfg_init(&a.cc);
     const char *output = "-";
     char *columns = NULL;
     int all = 0, summary = 0;
@@ -161,10 +169,11 @@ static int run(int argc, char **argv)
     const char *arg;
     int id;
     while ((id = cli_next(&p, &arg)) != CLI_END) {
-        if (input_option(&in, id, arg))
+        if (input_option(&in, id, arg) || clv_option(&a.cc, id, arg))
             continue;
         switch (id) {
         case OPT_RFM: a.rfm = 1; break;
+        case OPT_CLV: a.clv = 1; break;
         case OPT_AHP: a.ahp = arg; break;
         case OPT_MODEL: a.model = arg; break;
         case OPT_SAVE_MODEL: a.save_model = arg; break;
@@ -195,8 +204,8 @@ static int run(int argc, char **argv)
             break;
         }
     }
-    if (a.rfm + (a.ahp != NULL) + (a.model != NULL) != 1)
-        cli_usage_error(&cmd_score, "choose one of --rfm, --ahp FILE or --model FILE");
+    if (a.rfm + a.clv + (a.ahp != NULL) + (a.model != NULL) != 1)
+        cli_usage_error(&cmd_score, "choose one of --rfm, --ahp FILE, --clv or --model FILE");
     if (a.model && a.save_model)
         cli_usage_error(&cmd_score, "--save-model saves a fitted model; --model applies one");
     input_info info;
@@ -212,6 +221,14 @@ static int run(int argc, char **argv)
             rc = TIER_OK;
         if (rc)
             die_lib(rc, EXIT_USAGE);
+    } else if (a.clv) {
+        if ((rc = clv_fit(&s, ds, &a.cc)))
+            clv_die(rc);
+        if (a.prefix && ((rc = tier_scorer_set_output_prefix(s, a.prefix)) ||
+                         (rc = tier_scorer_apply(s, ds))))
+            die_lib(rc, EXIT_USAGE);
+        if (a.save_model && (rc = tier_scorer_save(s, a.save_model)))
+            die_lib(rc, EXIT_WRITE);
     } else {
         if (a.model) {
             check_readable(a.model);
@@ -247,8 +264,10 @@ static int run(int argc, char **argv)
     if (!in.quiet && isatty(STDERR_FILENO))
         print_load_summary(ds, &info);
     if (summary) {
-        if (strcmp(tier_scorer_name(s), "rfm") != 0)
-            warn("--summary is for RFM scores");
+        if (strcmp(tier_scorer_name(s), "clv") == 0 && a.clv)
+            print_clv_fit(stderr, s, &a.cc);
+        else if (strcmp(tier_scorer_name(s), "rfm") != 0)
+            warn("--summary is for RFM scores and CLV fits");
         else
             print_segments(s, ds);
     }
@@ -258,8 +277,8 @@ static int run(int argc, char **argv)
 }
 
 const cli_cmd cmd_score = {
-    "score", "(--rfm | --ahp FILE | --model FILE) [OPTIONS] INPUT",
-    "RFM or AHP scores per customer, or a saved model's",
+    "score", "(--rfm | --ahp FILE | --clv | --model FILE) [OPTIONS] INPUT",
+    "RFM or AHP scores or CLV per customer, or a saved model's",
     "Computes the features of INPUT (as 'tier features' does), fits the scorer on all customers "
     "and writes customer_id with the scorer's input and output columns as CSV. RFM bins are "
     "compatible with the R package rfm; customers who never bought (only returns) have no "
@@ -268,6 +287,11 @@ const cli_cmd cmd_score = {
     "  monetary frequency recency\n"
     "  monetary frequency 3\n"
     "  monetary recency 5\n"
-    "  frequency recency 2",
+    "  frequency recency 2\n"
+    "--clv fits the BG/NBD (or Pareto/NBD) model of repeat purchases on repeat_count, t_x and T "
+    "(same-day purchases merged) and the Gamma-Gamma model of spend on repeat_spend (the mean "
+    "value of repeat purchase days), then writes P(alive), the expected purchases and spend, "
+    "the discounted CLV and P(no purchase) over the horizon. Data without any repeat buyer "
+    "cannot be fitted (exit status 4). 'tier clv' checks the model on a holdout period.",
     tables, titles, run,
 };

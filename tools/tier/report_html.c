@@ -1,7 +1,9 @@
 /* The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with
  * key figures, the tier distribution, customers per tier per month, frequency vs monetary,
  * the R × F heat map, tier and segment tables, a tier × country pivot and the run's
- * parameters. Every number comes from the library (summaries and RFM summaries). */
+ * parameters; with CLV columns (tier report --clv, tier demo) also the CLV distribution per
+ * tier, P(alive) against recency and the cohort retention heat map. Every number comes from
+ * the library (summaries, RFM summaries, CLV predictions and cohort tables). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -428,6 +430,227 @@ static void heatmap(FILE *f, const tier_dataset *ds, const report_cfg *cfg)
     tier_rfm_summary_free(s);
 }
 
+/* ---- CLV, churn and cohorts ------------------------------------------------------------------ */
+
+static int has_numeric(const tier_dataset *ds, const char *name)
+{
+    tier_column_type type;
+    int yes = tier_dataset_column_type(&type, ds, name) == TIER_OK && type == TIER_COLUMN_NUMERIC;
+    tier_clear_error();
+    return yes;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Linear-interpolation quantile of sorted v[0..n-1] (n > 0), as numpy's default. */
+static double quantile(const double *v, size_t n, double p)
+{
+    double h = p * (double)(n - 1);
+    size_t i = (size_t)h;
+    return i + 1 < n ? v[i] + (h - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+static void clv_boxes(FILE *f, const tier_dataset *ds, const groups *g, const report_cfg *cfg)
+{
+    const double *clv;
+    if (tier_dataset_numeric(&clv, ds, "clv"))
+        die_lib(TIER_ERROR, EXIT_INTERNAL);
+    size_t n = tier_dataset_size(ds);
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    double q[5 * MAX_GROUPS], counts[MAX_GROUPS];
+    if (!v)
+        die(EXIT_INTERNAL, "out of memory");
+    static const double ps[] = { 0.10, 0.25, 0.50, 0.75, 0.90 };
+    for (size_t gi = 0; gi < g->n; gi++) {
+        size_t m = 0;
+        for (size_t r = 0; r < n; r++)
+            if (group_of(g, r) == (int)gi && !isnan(clv[r]))
+                v[m++] = clv[r];
+        qsort(v, m, sizeof *v, cmp_double);
+        counts[gi] = (double)m;
+        for (int k = 0; k < 5; k++)
+            q[5 * gi + k] = m ? quantile(v, m, ps[k]) : NAN;
+    }
+    free(v);
+    chart_groups cg = chart_of(g);
+    char title[96];
+    double h = clv_horizon(cfg->clv_cfg);
+    snprintf(title, sizeof title, "Customer lifetime value per %s (next %g %s)",
+             cfg->rules ? "tier" : "segment", h,
+             cfg->clv_cfg->unit == TIER_CLV_WEEKS ? "weeks" : "days");
+    fputs("<figure class=\"card\">", f);
+    svg_quantile_boxes(f, title, "CLV (log scale)", &cg, q, counts);
+    fprintf(f, "<figcaption>Discounted value of each customer's expected purchases over the "
+            "horizon (BG/NBD or Pareto/NBD × Gamma-Gamma, annual discount rate %g%%): boxes "
+            "from the 25th to the 75th percentile with the median, whiskers from the 10th to "
+            "the 90th.</figcaption></figure>\n", 100 * cfg->clv_cfg->discount_rate);
+}
+
+static void alive_scatter(FILE *f, const tier_dataset *ds, const groups *g, const report_cfg *cfg)
+{
+    const double *pa, *rec;
+    if (tier_dataset_numeric(&pa, ds, "p_alive") || tier_dataset_numeric(&rec, ds, "recency"))
+        die_lib(TIER_ERROR, EXIT_INTERNAL);
+    size_t n = tier_dataset_size(ds), eligible = 0;
+    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
+    if (!h)
+        die(EXIT_INTERNAL, "out of memory");
+    for (size_t r = 0; r < n; r++)
+        if (group_of(g, r) >= 0 && !isnan(pa[r]) && !isnan(rec[r]))
+            h[eligible++] = hash_id(tier_dataset_customer_id(ds, r));
+    uint64_t cut = UINT64_MAX;
+    size_t max = cfg->max_points ? cfg->max_points : 2000;
+    if (eligible > max) {
+        qsort(h, eligible, sizeof *h, cmp_u64);
+        cut = h[max - 1];
+    }
+    size_t m = eligible < max ? eligible : max, k = 0;
+    double *x = malloc((m ? m : 1) * sizeof *x), *y = malloc((m ? m : 1) * sizeof *y);
+    int *grp = malloc((m ? m : 1) * sizeof *grp);
+    if (!x || !y || !grp)
+        die(EXIT_INTERNAL, "out of memory");
+    for (size_t r = 0; r < n && k < m; r++) {
+        int gi = group_of(g, r);
+        if (gi < 0 || isnan(pa[r]) || isnan(rec[r]) ||
+            hash_id(tier_dataset_customer_id(ds, r)) > cut)
+            continue;
+        x[k] = rec[r];
+        y[k] = pa[r];
+        grp[k++] = gi;
+    }
+    char note[160] = "", b1[48], b2[48];
+    if (eligible > max)
+        snprintf(note, sizeof note, "random sample of %s of %s customers", fmt_int(b1, (double)k),
+                 fmt_int(b2, (double)eligible));
+    chart_groups cg = chart_of(g);
+    fputs("<figure class=\"card\">", f);
+    svg_scatter_linear(f, "Probability of being alive and recency", "days since the last purchase",
+                       "P(alive)", k, x, y, grp, &cg, note[0] ? note : NULL, 1.0);
+    fputs("<figcaption>One dot per customer: the model's probability that the customer is "
+          "still active, against the days since their last purchase.", f);
+    double p[4];
+    tier_clv_model model;
+    if (cfg->clv && tier_clv_params(p, &model, cfg->clv) == TIER_OK && model == TIER_CLV_BGNBD)
+        fprintf(f, " Under BG/NBD customers with a single purchase day have P(alive) = 1 (they "
+                "can drop out only after a repeat purchase); here the fitted chance of dropping "
+                "out after a purchase is %.2g%% on average, so most customers stay near 1.",
+                100 * p[2] / (p[2] + p[3]));
+    tier_clear_error();
+    fputs("</figcaption></figure>\n", f);
+    free(h);
+    free(x);
+    free(y);
+    free(grp);
+}
+
+static void retention(FILE *f, const tier_dataset *ds)
+{
+    tier_cohort_table *t = NULL;
+    int rc = tier_cohort_retention(&t, ds);
+    if (rc == TIER_EEMPTY) {
+        tier_clear_error();
+        return;
+    }
+    if (rc)
+        die_lib(rc, EXIT_INTERNAL);
+    size_t nc = tier_cohort_table_cohorts(t), no = tier_cohort_table_offsets(t);
+    double *rates = malloc((nc * no > 0 ? nc * no : 1) * sizeof *rates);
+    double *sizes = malloc((nc ? nc : 1) * sizeof *sizes);
+    const char **labels = malloc((nc ? nc : 1) * sizeof *labels);
+    if (!rates || !sizes || !labels)
+        die(EXIT_INTERNAL, "out of memory");
+    for (size_t c = 0; c < nc; c++) {
+        size_t size;
+        labels[c] = tier_cohort_table_label(t, c);
+        for (size_t k = 0; k < no; k++)
+            tier_cohort_table_cell(&size, NULL, &rates[c * no + k], t, c, k);
+        sizes[c] = (double)size;
+    }
+    fputs("<figure class=\"card\">", f);
+    svg_retention(f, "Cohort retention", nc, labels, no, rates, sizes);
+    fputs("<figcaption>Customers grouped by the month of their first purchase; each cell is the "
+          "share of the cohort that bought in a later month (in %). Empty cells lie after the "
+          "end of the data.</figcaption></figure>\n", f);
+    free(rates);
+    free(sizes);
+    free(labels);
+    tier_cohort_table_free(t);
+}
+
+static void clv_summary_table(FILE *f, const tier_dataset *ds, const groups *g,
+                              const report_cfg *cfg)
+{
+    double count[MAX_GROUPS], clv_sum[MAX_GROUPS], clv_mean[MAX_GROUPS], pa[MAX_GROUPS],
+        ep[MAX_GROUPS];
+    group_stat(count, g, ds, NULL, "count");
+    group_stat(clv_sum, g, ds, "clv", "sum");
+    group_stat(clv_mean, g, ds, "clv", "mean");
+    group_stat(pa, g, ds, "p_alive", "mean");
+    group_stat(ep, g, ds, "expected_purchases", "mean");
+    fprintf(f, "<section class=\"card\"><h2>Customer lifetime value per %s</h2>"
+            "<div class=\"table-wrap\"><table>\n<tr><th>%s</th><th>customers</th>"
+            "<th>mean P(alive)</th><th>expected purchases</th><th>mean CLV</th>"
+            "<th>total CLV</th></tr>\n", cfg->rules ? "tier" : "segment",
+            cfg->rules ? "tier" : "segment");
+    for (size_t i = 0; i < g->n; i++) {
+        char b[5][48];
+        fputs("<tr><td>", f);
+        swatch(f, g->colors[i]);
+        xml_text(f, g->names[i]);
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                fmt_int(b[0], count[i]), fmt_fixed(b[1], pa[i], 3), fmt_fixed(b[2], ep[i], 2),
+                fmt_fixed(b[3], clv_mean[i], 2), fmt_int(b[4], clv_sum[i]));
+    }
+    fputs("</table></div>\n", f);
+    /* the fitted parameters, for whoever checks the model */
+    double p[4], gg[3], ll;
+    tier_clv_model model;
+    int conv;
+    if (cfg->clv && tier_clv_params(p, &model, cfg->clv) == TIER_OK &&
+        tier_clv_fit_info(&ll, NULL, &conv, NULL, NULL, cfg->clv, TIER_CLV_COUNTS) == TIER_OK) {
+        fprintf(f, "<p class=\"sub\">%s (unit: %s): r = %.4g, α = %.4g, %s = %.4g, %s = %.4g; "
+                "log-likelihood %.1f%s.", model == TIER_CLV_BGNBD ? "BG/NBD" : "Pareto/NBD",
+                cfg->clv_cfg->unit == TIER_CLV_WEEKS ? "weeks" : "days", p[0], p[1],
+                model == TIER_CLV_BGNBD ? "a" : "s", p[2], model == TIER_CLV_BGNBD ? "b" : "β",
+                p[3], ll, conv ? "" : " (not converged)");
+        if (tier_clv_spend_params(gg, cfg->clv) == TIER_OK)
+            fprintf(f, " Gamma-Gamma on %s: p = %.4g, q = %.4g, γ = %.4g.",
+                    cfg->clv_cfg->spend_column, gg[0], gg[1], gg[2]);
+        fputs("</p>", f);
+    }
+    tier_clear_error();
+    fputs("</section>\n", f);
+}
+
+/* The CLV charts when the columns exist, else (CLV asked for but not fitted) why not; the
+ * cohort heat map needs only the purchase days. */
+static void clv_sections(FILE *f, const tier_dataset *ds, const groups *g, const report_cfg *cfg)
+{
+    int have = cfg->clv_cfg && has_numeric(ds, "clv") && has_numeric(ds, "p_alive") &&
+               has_numeric(ds, "expected_purchases");
+    if (!have && !cfg->clv_note)
+        return;
+    if (!have) {
+        fputs("<section class=\"card\" id=\"clv-missing\"><h2>Customer lifetime value</h2><p>"
+              "The CLV models could not be fitted on this data: ", f);
+        xml_text(f, cfg->clv_note);
+        fputs("</p></section>\n", f);
+    }
+    fputs("<section class=\"charts\">\n", f);
+    if (have) {
+        clv_boxes(f, ds, g, cfg);
+        alive_scatter(f, ds, g, cfg);
+    }
+    retention(f, ds);
+    fputs("</section>\n", f);
+    if (have)
+        clv_summary_table(f, ds, g, cfg);
+}
+
 static void tier_table(FILE *f, const tier_dataset *ds, const groups *g, const report_cfg *cfg)
 {
     double count[MAX_GROUPS], sum[MAX_GROUPS], mean[MAX_GROUPS], rec[MAX_GROUPS],
@@ -744,6 +967,7 @@ void write_report(FILE *f, const tier_dataset *ds, const report_cfg *cfg)
     scatter(f, ds, g, cfg);
     heatmap(f, ds, cfg);
     fputs("</section>\n", f);
+    clv_sections(f, ds, g, cfg);
     if (cfg->rules)
         tier_table(f, ds, g, cfg);
     segment_table(f, ds, cfg);

@@ -449,3 +449,181 @@ void svg_heatmap(FILE *f, const char *title, const char *x_title, const char *y_
     xml_text(f, value_name);
     fputs("</text>\n</svg>\n", f);
 }
+
+/* ---- quantile boxes -------------------------------------------------------------------------------- */
+
+void svg_quantile_boxes(FILE *f, const char *title, const char *y_title, const chart_groups *g,
+                        const double *q, const double *counts)
+{
+    open_svg(f, "boxes", title, H);
+    const double left = 58, right = W - 12, top = 40, bottom = H - 52;
+    /* the axis covers the positive quantiles; smaller values sit on its floor */
+    double pos[5 * 64];
+    size_t m = 0;
+    for (size_t i = 0; i < g->n && i < 64; i++)
+        for (int k = 0; k < 5; k++)
+            if (counts[i] > 0 && q[5 * i + k] > 0)
+                pos[m++] = q[5 * i + k];
+    logaxis ay;
+    log_range(&ay, pos, m);
+    ay.p0 = bottom;
+    ay.p1 = top;
+    log_ticks(f, &ay, 0, left, right);
+    double slot = g->n ? (right - left) / (double)g->n : 0, bw = fmin(slot * 0.5, 60);
+    for (size_t i = 0; i < g->n; i++) {
+        double cx = left + slot * ((double)i + 0.5);
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", cx,
+                bottom + 16);
+        xml_text(f, g->names[i]);
+        fputs("</text>\n", f);
+        if (!(counts[i] > 0))
+            continue;
+        double y[5];
+        for (int k = 0; k < 5; k++)
+            y[k] = q[5 * i + k] > 0 ? log_pos(&ay, q[5 * i + k]) : bottom;
+        char b[5][48], bn[48];
+        fprintf(f, "<g class=\"box\"><title>");
+        xml_text(f, g->names[i]);
+        fprintf(f, " (%s customers): 10%% %s, 25%% %s, median %s, 75%% %s, 90%% %s</title>",
+                fmt_int(bn, counts[i]), fmt_fixed(b[0], q[5 * i], 2),
+                fmt_fixed(b[1], q[5 * i + 1], 2), fmt_fixed(b[2], q[5 * i + 2], 2),
+                fmt_fixed(b[3], q[5 * i + 3], 2), fmt_fixed(b[4], q[5 * i + 4], 2));
+        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"2\"/>", cx, cx, y[0], y[4], g->colors[i]);
+        for (int k = 0; k < 5; k += 4)
+            fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2\"/>", cx - bw / 4, cx + bw / 4, y[k], y[k], g->colors[i]);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                "rx=\"2\"/>", cx - bw / 2, y[3], bw, fmax(y[1] - y[3], 1.0), g->colors[i]);
+        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#fff\" "
+                "stroke-width=\"2.5\"/></g>\n", cx - bw / 2, cx + bw / 2, y[2], y[2]);
+    }
+    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", left,
+            right, bottom, bottom);
+    axis_titles(f, left, right, top, bottom, "", y_title);
+    fputs("</svg>\n", f);
+}
+
+/* ---- linear scatter ---------------------------------------------------------------------------- */
+
+void svg_scatter_linear(FILE *f, const char *title, const char *x_title, const char *y_title,
+                        size_t n, const double *x, const double *y, const int *group,
+                        const chart_groups *g, const char *note, double y_max)
+{
+    open_svg(f, "scatter", title, H);
+    double top = legend_row(f, g, 0, 42, W) + 4;
+    const double left = 58, right = W - 12, bottom = H - 52;
+    double xmax = 0;
+    for (size_t i = 0; i < n; i++)
+        xmax = fmax(xmax, x[i]);
+    double xs = nice_step(xmax, 6), ys = nice_step(y_max, 5);
+    xmax = xmax > 0 ? ceil(xmax / xs) * xs : 1;
+    char b[48];
+    for (double v = 0; v <= xmax + xs / 2; v += xs) {
+        double px = left + v / xmax * (right - left);
+        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                px, px, top, bottom, px, bottom + 16, fmt_compact(b, v));
+    }
+    for (double v = 0; v <= y_max + ys / 2; v += ys) {
+        double py = bottom - v / y_max * (bottom - top);
+        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                left, right, py, py, left - 6, py + 4, v);
+    }
+    fputs("<g class=\"points\">\n", f);
+    for (size_t k = g->n; k-- > 0;) {
+        for (size_t i = 0; i < n; i++) {
+            if ((size_t)group[i] != k)
+                continue;
+            char b1[48], b2[48];
+            fprintf(f, "<circle class=\"apt\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.4\" fill=\"%s\" "
+                    "fill-opacity=\".7\"><title>", left + x[i] / xmax * (right - left),
+                    bottom - y[i] / y_max * (bottom - top), g->colors[k]);
+            xml_text(f, g->names[k]);
+            fputs(": ", f);
+            xml_text(f, x_title);
+            fprintf(f, " %s, ", fmt_fixed(b1, x[i], 0));
+            xml_text(f, y_title);
+            fprintf(f, " %s</title></circle>\n", fmt_fixed(b2, y[i], 3));
+        }
+    }
+    fputs("</g>\n", f);
+    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", left,
+            right, bottom, bottom);
+    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", left,
+            left, top, bottom);
+    axis_titles(f, left, right, top, bottom, x_title, y_title);
+    if (note) {
+        fprintf(f, "<text class=\"note\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", right,
+                bottom - 6);
+        xml_text(f, note);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+}
+
+/* ---- cohort retention ------------------------------------------------------------------------------ */
+
+void svg_retention(FILE *f, const char *title, size_t n_cohorts, const char *const *labels,
+                   size_t n_offsets, const double *rates, const double *sizes)
+{
+    open_svg(f, "retention", title, H);
+    const double left = 70, top = 36, bottom = H - 52, legend_w = 70;
+    size_t nx = n_offsets > 1 ? n_offsets - 1 : 1; /* offset 0 is always 100%: not drawn */
+    double cw = (W - legend_w - left) / (double)nx;
+    double ch = (bottom - top) / (double)(n_cohorts ? n_cohorts : 1);
+    double hi = 0;
+    for (size_t c = 0; c < n_cohorts; c++)
+        for (size_t k = 1; k < n_offsets; k++)
+            if (rates[c * n_offsets + k] > hi)
+                hi = rates[c * n_offsets + k];
+    if (!(hi > 0))
+        hi = 1;
+    for (size_t c = 0; c < n_cohorts; c++) {
+        double py = top + ch * (double)c; /* the first cohort on top */
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
+                py + ch / 2 + 4);
+        xml_text(f, labels[c]);
+        fputs("</text>\n", f);
+        for (size_t k = 1; k < n_offsets; k++) {
+            double v = rates[c * n_offsets + k];
+            if (isnan(v))
+                continue;
+            double px = left + cw * (double)(k - 1);
+            char color[8], b1[48], b2[48];
+            blues(color, v / hi);
+            fprintf(f, "<rect class=\"rcell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"%s\" stroke=\"#fff\" stroke-width=\"1\"><title>", px, py, cw, ch,
+                    color);
+            xml_text(f, labels[c]);
+            fprintf(f, " cohort (%s customers), month +%zu: %s active</title></rect>\n",
+                    fmt_int(b1, sizes[c]), k, fmt_percent(b2, v));
+            if (cw >= 22 && ch >= 12)
+                fprintf(f, "<text class=\"cell-value\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\" "
+                        "style=\"font-size:10px\">%.0f</text>\n", px + cw / 2, py + ch / 2 + 3.5,
+                        v / hi > 0.55 ? "#ffffff" : "#1e293b", 100 * v);
+        }
+    }
+    for (size_t k = 1; k < n_offsets; k++)
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%zu</text>\n",
+                left + cw * ((double)k - 0.5), bottom + 16, k);
+    axis_titles(f, left, W - legend_w, top, bottom, "months after the first purchase",
+                "first-purchase month");
+    double lx = W - legend_w + 20;
+    fputs("<defs><linearGradient id=\"retention-scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">", f);
+    for (int k = 0; k <= 4; k++) {
+        char c[8];
+        blues(c, k / 4.0);
+        fprintf(f, "<stop offset=\"%d%%\" stop-color=\"%s\"/>", k * 25, c);
+    }
+    fputs("</linearGradient></defs>\n", f);
+    char b[48];
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.1f\" "
+            "fill=\"url(#retention-scale)\"/>\n", lx, top + 20, bottom - top - 40);
+    fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 18, top + 26,
+            fmt_percent(b, hi));
+    fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">0%%</text>\n", lx + 18, bottom - 16);
+    fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">active</text>\n", lx, top + 10);
+    fputs("</svg>\n", f);
+}

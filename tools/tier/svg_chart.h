@@ -46,4 +46,23 @@ void svg_heatmap(FILE *f, const char *title, const char *x_title, const char *y_
                  const char *const *y_labels, const double *values, const double *counts,
                  const char *value_name);
 
+/* Quantile boxes on a log axis, one per group: whiskers from the 10th to the 90th percentile,
+ * a box from the 25th to the 75th and a line at the median; q[5 * group + k] holds the
+ * 10/25/50/75/90th percentiles, counts[group] the customers (no box when 0). Values <= 0 sit
+ * on the axis floor. Each box is a <g class="box"> with the quantiles in its tooltip. */
+void svg_quantile_boxes(FILE *f, const char *title, const char *y_title, const chart_groups *g,
+                        const double *q, const double *counts);
+
+/* Scatter on linear axes from 0 (x to a round maximum, y to y_max), points of class "apt". */
+void svg_scatter_linear(FILE *f, const char *title, const char *x_title, const char *y_title,
+                        size_t n, const double *x, const double *y, const int *group,
+                        const chart_groups *g, const char *note, double y_max);
+
+/* Cohort retention heat map: one row per cohort (the first on top), one column per month
+ * offset from 1 (offset 0, always 100%, is left out), rates[cohort * n_offsets + offset] with
+ * NaN for unobserved months (not drawn), sizes[cohort] for the tooltips. Linear colour scale
+ * from 0 to the largest rate; cells of class "rcell". */
+void svg_retention(FILE *f, const char *title, size_t n_cohorts, const char *const *labels,
+                   size_t n_offsets, const double *rates, const double *sizes);
+
 #endif
