@@ -4,7 +4,7 @@ exit codes, for every subcommand. Prints TAP.
 
     cli_test.py --tier PATH --data DIR --golden DIR GROUP
 
-GROUP is one of: general features score clv assign whatif pivot report demo. Set
+GROUP is one of: general features score clv kmeans assign whatif pivot report demo. Set
 TIER_UPDATE_GOLDEN=1 to rewrite the golden files from the current output (then review the
 diff before committing them).
 """
@@ -120,7 +120,7 @@ SMALL = ["--order", "order_id", "--attr", "country"]
 
 # ---- general ------------------------------------------------------------------------------
 
-COMMANDS = ["features", "score", "clv", "assign", "whatif", "pivot", "report", "demo"]
+COMMANDS = ["features", "score", "clv", "kmeans", "assign", "whatif", "pivot", "report", "demo"]
 
 
 def t_version():
@@ -308,10 +308,171 @@ def t_score_ahp():
 
 
 def t_score_usage():
-    fails(EXIT_USAGE, "choose one of --rfm, --ahp FILE, --clv or --model FILE", "score",
-          data("small.csv"))
+    fails(EXIT_USAGE, "choose one of --rfm, --ahp FILE, --clv, --kmeans K or --model FILE",
+          "score", data("small.csv"))
     fails(EXIT_USAGE, "choose one of", "score", "--rfm", "--ahp", data("weights.ahp"),
           data("small.csv"))
+
+
+# ---- k-means -------------------------------------------------------------------------------
+
+# kmeans.csv: 90 customers in three behaviour groups (make_kmeans_csv.py)
+KM = ["--order", "order_id"]
+
+
+def csv_rows(text):
+    rows = [line.split(",") for line in text.splitlines()]
+    return rows[0], rows[1:]
+
+
+def t_score_kmeans_golden():
+    out = ok("score", "--kmeans", "3", *SMALL, data("small.csv"))
+    golden_numeric("score_kmeans.csv", out, rel=1e-9)
+    head, rows = csv_rows(out)
+    expect(head == ["customer_id", "recency", "frequency", "monetary", "cluster",
+                    "cluster_distance"], head)
+    # F never bought (no recency): left out of the fit, empty fields, like RFM's unscored
+    f = [r for r in rows if r[0] == "F"][0]
+    expect(f[4:] == ["", ""], f)
+    clusters = {r[4] for r in rows if r[4]}
+    expect(clusters == {"0", "1", "2"}, clusters)
+    # --order-by monetary: cluster 0 holds the biggest spenders (C and G)
+    out = ok("score", "--kmeans", "3", "--order-by", "monetary", *SMALL, data("small.csv"))
+    golden_numeric("score_kmeans_monetary.csv", out, rel=1e-9)
+    by = {r[0]: r[4] for r in csv_rows(out)[1]}
+    expect(by["C"] == by["G"] == "0" and by["B"] == by["E"] == "2", by)
+
+
+def t_score_kmeans_groups():
+    """The three simulated groups come out as three clusters, numbered by mean spend."""
+    out = ok("score", "--kmeans", "3", "--transform", "log1p-zscore", "--order-by", "monetary",
+             "--n-init", "4", "--seed", "7", *KM, data("kmeans.csv"))
+    head, rows = csv_rows(out)
+    expect(len(rows) == 90, len(rows))
+    want = {"L": "0", "R": "1", "X": "2"}
+    for r in rows:
+        expect(r[head.index("cluster")] == want[r[0][0]], f"{r} not in its group's cluster")
+        expect(float(r[head.index("cluster_distance")]) >= 0, r)
+    # the same seed gives the same output; the prefix renames the outputs
+    again = ok("score", "--kmeans", "3", "--transform", "log1p-zscore", "--order-by", "monetary",
+               "--n-init", "4", "--seed", "7", "--algorithm", "lloyd", *KM, data("kmeans.csv"))
+    expect(again == out, "lloyd and auto (hamerly) differ")
+    pre = ok("score", "--kmeans", "2", "--prefix", "km_", "--features", "frequency,monetary",
+             "--transform", "log1p,zscore", *KM, data("kmeans.csv"))
+    expect(pre.startswith("customer_id,frequency,monetary,km_cluster,km_cluster_distance\n"),
+           pre[:100])
+
+
+def t_score_kmeans_summary_and_model():
+    code, out, err = run("score", "--kmeans", "3", "--order-by", "monetary", "--summary",
+                         "--save-model", tmp("km.model"), *SMALL, data("small.csv"))
+    expect_code(code, EXIT_OK, out, err)
+    lines = err.splitlines()
+    expect(lines[0].startswith("k-means, k = 3 on 3 features: inertia ") and
+           lines[0].endswith("converged"), lines[0])
+    expect(lines[1].split() == ["cluster", "customers", "share", "mean", "recency", "mean",
+                                "frequency", "mean", "monetary"], lines[1])
+    expect(lines[2].split() == ["0", "2", "28.6%", "9.00", "3.00", "4,800.00"], lines[2])
+    expect(len(lines) == 5, err)
+    again = ok("score", "--model", tmp("km.model"), *SMALL, data("small.csv"))
+    expect(again == out, "the saved k-means model assigns differently")
+    code, out2, err2 = run("score", "--model", tmp("km.model"), "--summary", *SMALL,
+                           data("small.csv"))
+    expect_code(code, EXIT_OK, out2, err2)
+    expect(err2 == err, f"summary of the loaded model differs: {err2}")
+
+
+def t_score_kmeans_errors():
+    small = [*SMALL, data("small.csv")]
+    fails(EXIT_USAGE, "--kmeans: '0' is not a whole number from 1", "score", "--kmeans", "0",
+          *small)
+    fails(EXIT_USAGE, "k = 8 is more than the 7 customers to fit", "score", "--kmeans", "8",
+          *small)
+    fails(EXIT_USAGE, "unknown column 'frequncy' (did you mean 'frequency'?)", "score",
+          "--kmeans", "3", "--features", "recency,frequncy", *small)
+    fails(EXIT_USAGE, "did you mean 'monetary'?", "score", "--kmeans", "3", "--order-by",
+          "monetry", *small)
+    fails(EXIT_USAGE, "'country' is categorical", "score", "--kmeans", "2", "--features",
+          "country", *small)
+    fails(EXIT_USAGE, "2 transforms for 3 features", "score", "--kmeans", "3", "--transform",
+          "log1p,zscore", *small)
+    fails(EXIT_USAGE, "--transform: 'log2' is not one of", "score", "--kmeans", "3",
+          "--transform", "log2", *small)
+    fails(EXIT_USAGE, "--ascending needs --order-by", "score", "--kmeans", "3", "--ascending",
+          *small)
+    fails(EXIT_USAGE, "choose one of", "score", "--kmeans", "3", "--rfm", *small)
+    # a customer without recency with --nan error: data error naming the customer and the flag
+    fails(EXIT_DATA, "for customer 'F'", "score", "--kmeans", "3", "--nan", "error", *small)
+    err = fails(EXIT_DATA, "--nan skip", "score", "--kmeans", "3", "--nan", "error", *small)
+    expect("recency" in err, err)
+
+
+def t_kmeans_choose_k_csv():
+    out = ok("kmeans", "choose-k", "--format", "csv", "--transform", "log1p-zscore", *KM,
+             data("kmeans.csv"))
+    head, rows = csv_rows(out)
+    expect(head == ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
+                    "iterations"], head)
+    expect([r[0] for r in rows] == [str(k) for k in range(2, 11)], rows)
+    inertia = [float(r[1]) for r in rows]
+    expect(all(a > b for a, b in zip(inertia, inertia[1:])), f"inertia not falling: {inertia}")
+    sil = [float(r[2]) for r in rows]
+    expect(max(sil) == sil[1] and all(-1 <= v <= 1 for v in sil),
+           f"silhouette should peak at the 3 simulated groups: {sil}")
+    # k = 1 alone: the other measures are undefined (empty fields)
+    one = ok("kmeans", "choose-k", "--format", "csv", "--k-min", "1", "--k-max", "1", *KM,
+             data("kmeans.csv"))
+    expect(one.splitlines()[1].split(",")[2:5] == ["", "", ""], one)
+
+
+def t_kmeans_choose_k_html():
+    import re
+    ok("kmeans", "choose-k", "--k-min", "2", "--k-max", "8", "--transform", "log1p-zscore",
+       "-o", tmp("choose.html"), *KM, data("kmeans.csv"))
+    page = read(tmp("choose.html"))
+    expect(page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>"), page[:200])
+    expect("<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""), "the page must be self-contained")
+    svgs = re.findall(r"<svg .*?</svg>", page, re.S)
+    expect(len(svgs) == 4, f"{len(svgs)} charts")
+    for svg, name in zip(svgs, ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]):
+        points = re.findall(r'<circle class="lpt', svg)
+        expect(len(points) == 7, f"{name}: {len(points)} points, want 7 (k = 2..8)")
+        expect(len(re.findall(r'class="lpt pick"', svg)) == 1, f"{name}: one pick")
+        expect('class="line"' in svg, name)
+        axis = re.findall(r'<text class="axis-title"[^>]*>([^<]*)</text>', svg)
+        expect(axis == ["k (clusters)", name], f"{name}: axis titles {axis}")
+        expect("<title>" in svg and 'class="chart-title"' in svg, name)
+    # the elbow and the best silhouette of three groups are k = 3
+    expect("elbow: k = 3" in svgs[0] and "highest: k = 3" in svgs[1], "picks")
+    expect(page.count("<tr>") == 8, "the table has a header and one row per k")
+    # standard output and --title
+    out = ok("kmeans", "choose-k", "--k-max", "4", "--title", "Segments <2011>", *KM,
+             data("kmeans.csv"))
+    expect("<title>Segments &lt;2011&gt;</title>" in out, out[:400])
+    expect(len(re.findall(r'<circle class="lpt', out)) == 4 * 3, "3 points per chart")
+
+
+def t_kmeans_errors():
+    fails(EXIT_USAGE, "k_max = 9 is more than the 7 customers", "kmeans", "choose-k",
+          "--k-max", "9", *SMALL, data("small.csv"))
+    fails(EXIT_USAGE, "--k-max 3 is below --k-min 5", "kmeans", "choose-k", "--k-min", "5",
+          "--k-max", "3", data("kmeans.csv"))
+    fails(EXIT_USAGE, "--k-min: '0' is not a whole number", "kmeans", "choose-k", "--k-min",
+          "0", data("kmeans.csv"))
+    fails(EXIT_USAGE, "did you mean 'frequency'?", "kmeans", "choose-k", "--features",
+          "frequncy", *KM, data("kmeans.csv"))
+    fails(EXIT_USAGE, "--format: 'svg' is not one of: html, csv", "kmeans", "choose-k",
+          "--format", "svg", data("kmeans.csv"))
+    fails(EXIT_USAGE, "unknown subcommand 'chose-k' (did you mean 'choose-k'?)", "kmeans",
+          "chose-k")
+    fails(EXIT_USAGE, "missing subcommand", "kmeans")
+    fails(EXIT_READ, "missing.csv", "kmeans", "choose-k", tmp("missing.csv"))
+    fails(EXIT_WRITE, "", "kmeans", "choose-k", "--k-max", "3", "-o",
+          tmp("no/such/dir/x.html"), *KM, data("kmeans.csv"))
+    out = ok("kmeans", "choose-k", "--help")
+    expect(out.startswith("Usage: tier kmeans choose-k [OPTIONS] INPUT"), out[:100])
+    expect("--k-max" in out and "--transform" in out and "Exit status:" in out, out)
 
 
 # ---- CLV -----------------------------------------------------------------------------------
@@ -671,6 +832,9 @@ GROUPS = {
               t_score_usage],
     "clv": [t_score_clv_golden, t_score_clv_summary_and_model, t_score_clv_errors,
             t_clv_calibration, t_clv_fit_and_errors],
+    "kmeans": [t_score_kmeans_golden, t_score_kmeans_groups, t_score_kmeans_summary_and_model,
+               t_score_kmeans_errors, t_kmeans_choose_k_csv, t_kmeans_choose_k_html,
+               t_kmeans_errors],
     "assign": [t_assign_golden, t_assign_dynamic, t_assign_rfm_rules, t_assign_errors],
     "whatif": [t_whatif_formats, t_whatif_errors],
     "pivot": [t_pivot_one_way, t_pivot_grid, t_pivot_by_month, t_pivot_errors],

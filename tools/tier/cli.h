@@ -192,6 +192,35 @@ _Noreturn void clv_die(int rc);
 /* Parameters, log-likelihood and convergence of both parts. */
 void print_clv_fit(FILE *f, const tier_scorer *s, const clv_cfg *c);
 
+/* ---- k-means (cli_kmeans.c) --------------------------------------------------------------- */
+
+/* Options of k-means (ids 400..499): --features, --transform, --weights, --seed, --n-init,
+ * --order-by, --ascending, --algorithm, --max-iter, --nan. */
+extern const cli_opt kmeans_options[];
+
+typedef struct kmeans_cfg {
+    const char *features[TIER_KMEANS_MAX_FEATURES];
+    size_t n_features;        /* 0: the library's default three */
+    tier_kmeans_transform transforms[TIER_KMEANS_MAX_FEATURES];
+    size_t n_transforms;      /* 0: the library's default; 1: the same for every feature */
+    const char *weights, *order_by;
+    int ascending, nan_error;
+    uint64_t seed;
+    unsigned n_init, max_iter;
+    tier_kmeans_algorithm algorithm;
+} kmeans_cfg;
+
+void kmeans_cfg_init(kmeans_cfg *c);
+/* Handles a k-means option; returns 1 if `id` was one. */
+int kmeans_option(kmeans_cfg *c, int id, const char *arg);
+/* Library options for k clusters (exits EXIT_USAGE for inconsistent options). */
+void kmeans_options_of(tier_kmeans_options *o, kmeans_cfg *c, unsigned k);
+/* Exits for a failed k-means call: options that do not fit the data (unknown column, k above
+ * the number of customers) EXIT_USAGE, values that cannot be clustered EXIT_DATA. */
+_Noreturn void kmeans_die(int rc);
+/* Fit result and per-cluster size, share and feature means of a fitted k-means scorer. */
+void print_kmeans_summary(FILE *f, const tier_scorer *s);
+
 /* ---- the pipeline (cli_pipeline.c) --------------------------------------------------------- */
 
 typedef struct rfm_cfg {
@@ -258,6 +287,8 @@ typedef struct report_cfg {
     const char *clv_note;      /* why there is no CLV section, or NULL (not asked) */
 } report_cfg;
 
+/* The style sheet of the reports (for pages other than the main report). */
+const char *report_css(void);
 /* Writes the self-contained HTML report. */
 void write_report(FILE *f, const tier_dataset *ds, const report_cfg *cfg);
 /* The report of a pipeline, written atomically to `path` ("-": stdout). */
@@ -274,7 +305,7 @@ char *find_data_file(const char *name, const char *subdir);
 
 /* ---- the commands ------------------------------------------------------------------------------ */
 
-extern const cli_cmd cmd_features, cmd_score, cmd_clv, cmd_assign, cmd_whatif, cmd_pivot,
-    cmd_report, cmd_demo;
+extern const cli_cmd cmd_features, cmd_score, cmd_clv, cmd_kmeans, cmd_assign, cmd_whatif,
+    cmd_pivot, cmd_report, cmd_demo;
 
 #endif

@@ -1,5 +1,5 @@
-/* tier score: RFM or AHP scores, or CLV predictions, per customer (fit, or apply a saved
- * model). */
+/* tier score: RFM or AHP scores, CLV predictions or k-means clusters per customer (fit, or
+ * apply a saved model). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 enum {
     OPT_OUTPUT = 1, OPT_RFM, OPT_AHP, OPT_MODEL, OPT_SAVE_MODEL, OPT_BINS, OPT_MODE, OPT_PREFIX,
     OPT_COLUMNS, OPT_ALL, OPT_LOWER, OPT_HIGHER, OPT_NORM, OPT_MISSING, OPT_INCONSISTENT,
-    OPT_SUMMARY, OPT_CLV
+    OPT_SUMMARY, OPT_CLV, OPT_KMEANS
 };
 
 static const cli_opt options[] = {
@@ -20,6 +20,8 @@ static const cli_opt options[] = {
       "criteria of a pairwise judgments file (see tier(1))" },
     { "clv", 0, NULL, OPT_CLV, "CLV: fit BG/NBD (or Pareto/NBD) and Gamma-Gamma and write "
       "p_alive, expected_purchases, expected_spend, clv and p_no_purchase (see CLV options)" },
+    { "kmeans", 0, "K", OPT_KMEANS, "k-means: K clusters of customers by behaviour, written as "
+      "cluster (0..K-1) and cluster_distance (see K-means options)" },
     { "model", 'm', "FILE", OPT_MODEL, "apply a model saved with --save-model instead of fitting "
       "one (scores new customers exactly as the saved model would)" },
     { "save-model", 0, "FILE", OPT_SAVE_MODEL, "save the fitted model" },
@@ -28,8 +30,8 @@ static const cli_opt options[] = {
       "scorer's inputs and outputs)" },
     { "all", 0, NULL, OPT_ALL, "write every column of the dataset" },
     { "prefix", 0, "TEXT", OPT_PREFIX, "prefix of the output column names" },
-    { "summary", 0, NULL, OPT_SUMMARY, "print a summary per RFM segment, or the CLV fit, on "
-      "standard error" },
+    { "summary", 0, NULL, OPT_SUMMARY, "print a summary per RFM segment, the CLV fit or the "
+      "k-means clusters on standard error" },
     { NULL, 0, NULL, 0, NULL },
 };
 
@@ -54,13 +56,15 @@ static const cli_opt ahp_options[] = {
 };
 
 static const cli_opt *const tables[] = { options, rfm_options, ahp_options, clv_options,
-                                         input_options, NULL };
+                                         kmeans_options, input_options, NULL };
 static const char *const titles[] = { "Options", "RFM options", "AHP options", "CLV options",
-                                      "Input options" };
+                                      "K-means options", "Input options" };
 
 typedef struct score_args {
     int rfm, clv;
+    unsigned kmeans; /* k, 0: not asked */
     clv_cfg cc;
+    kmeans_cfg kc;
     const char *ahp, *model, *save_model, *prefix;
     rfm_cfg rc;
     const char *lower[32], *higher[32];
@@ -158,6 +162,7 @@ static int run(int argc, char **argv)
     memset(&a, 0, sizeof a);
     rfm_cfg_init(&a.rc);
     clv_cfg_init(&a.cc);
+    kmeans_cfg_init(&a.kc);
     const char *output = "-";
     char *columns = NULL;
     int all = 0, summary = 0;
@@ -169,11 +174,13 @@ static int run(int argc, char **argv)
     const char *arg;
     int id;
     while ((id = cli_next(&p, &arg)) != CLI_END) {
-        if (input_option(&in, id, arg) || clv_option(&a.cc, id, arg))
+        if (input_option(&in, id, arg) || clv_option(&a.cc, id, arg) ||
+            kmeans_option(&a.kc, id, arg))
             continue;
         switch (id) {
         case OPT_RFM: a.rfm = 1; break;
         case OPT_CLV: a.clv = 1; break;
+        case OPT_KMEANS: a.kmeans = (unsigned)arg_long("--kmeans", arg, 1, 1000000); break;
         case OPT_AHP: a.ahp = arg; break;
         case OPT_MODEL: a.model = arg; break;
         case OPT_SAVE_MODEL: a.save_model = arg; break;
@@ -204,8 +211,9 @@ static int run(int argc, char **argv)
             break;
         }
     }
-    if (a.rfm + a.clv + (a.ahp != NULL) + (a.model != NULL) != 1)
-        cli_usage_error(&cmd_score, "choose one of --rfm, --ahp FILE, --clv or --model FILE");
+    if (a.rfm + a.clv + (a.kmeans > 0) + (a.ahp != NULL) + (a.model != NULL) != 1)
+        cli_usage_error(&cmd_score,
+                        "choose one of --rfm, --ahp FILE, --clv, --kmeans K or --model FILE");
     if (a.model && a.save_model)
         cli_usage_error(&cmd_score, "--save-model saves a fitted model; --model applies one");
     input_info info;
@@ -227,6 +235,16 @@ static int run(int argc, char **argv)
         if (a.prefix && ((rc = tier_scorer_set_output_prefix(s, a.prefix)) ||
                          (rc = tier_scorer_apply(s, ds))))
             die_lib(rc, EXIT_USAGE);
+        if (a.save_model && (rc = tier_scorer_save(s, a.save_model)))
+            die_lib(rc, EXIT_WRITE);
+    } else if (a.kmeans) {
+        tier_kmeans_options ko;
+        kmeans_options_of(&ko, &a.kc, a.kmeans);
+        ko.output_prefix = a.prefix;
+        if ((rc = tier_kmeans_new(&s, &ko)))
+            kmeans_die(rc);
+        if ((rc = tier_scorer_fit_apply(s, ds)))
+            kmeans_die(rc);
         if (a.save_model && (rc = tier_scorer_save(s, a.save_model)))
             die_lib(rc, EXIT_WRITE);
     } else {
@@ -266,8 +284,10 @@ static int run(int argc, char **argv)
     if (summary) {
         if (strcmp(tier_scorer_name(s), "clv") == 0 && a.clv)
             print_clv_fit(stderr, s, &a.cc);
+        else if (strcmp(tier_scorer_name(s), "kmeans") == 0)
+            print_kmeans_summary(stderr, s);
         else if (strcmp(tier_scorer_name(s), "rfm") != 0)
-            warn("--summary is for RFM scores and CLV fits");
+            warn("--summary is for RFM scores, CLV fits and k-means clusters");
         else
             print_segments(s, ds);
     }
@@ -277,8 +297,9 @@ static int run(int argc, char **argv)
 }
 
 const cli_cmd cmd_score = {
-    "score", "(--rfm | --ahp FILE | --clv | --model FILE) [OPTIONS] INPUT",
-    "RFM or AHP scores or CLV per customer, or a saved model's",
+    "score", "SCORER [OPTIONS] INPUT",
+    "RFM or AHP scores, CLV or k-means clusters per customer, or a saved model's",
+    "SCORER is one of --rfm, --ahp FILE, --clv, --kmeans K or --model FILE.\n"
     "Computes the features of INPUT (as 'tier features' does), fits the scorer on all customers "
     "and writes customer_id with the scorer's input and output columns as CSV. RFM bins are "
     "compatible with the R package rfm; customers who never bought (only returns) have no "
@@ -292,6 +313,11 @@ const cli_cmd cmd_score = {
     "(same-day purchases merged) and the Gamma-Gamma model of spend on repeat_spend (the mean "
     "value of repeat purchase days), then writes P(alive), the expected purchases and spend, "
     "the discounted CLV and P(no purchase) over the horizon. Data without any repeat buyer "
-    "cannot be fitted (exit status 4). 'tier clv' checks the model on a holdout period.",
+    "cannot be fitted (exit status 4). 'tier clv' checks the model on a holdout period.\n"
+    "--kmeans K groups the customers into K clusters by the --features columns (after "
+    "--transform; z-scores by default) with k-means++ and exact Lloyd/Hamerly iterations, and "
+    "writes cluster and cluster_distance (Euclidean, in transformed units). --order-by monetary "
+    "numbers the clusters from the highest mean spend down. 'tier kmeans choose-k' compares "
+    "values of K.",
     tables, titles, run,
 };

@@ -6,8 +6,8 @@
 #include "cli.h"
 
 static const cli_cmd *const commands[] = {
-    &cmd_features, &cmd_score, &cmd_clv, &cmd_assign, &cmd_whatif, &cmd_pivot, &cmd_report,
-    &cmd_demo, NULL,
+    &cmd_features, &cmd_score, &cmd_clv, &cmd_kmeans, &cmd_assign, &cmd_whatif, &cmd_pivot,
+    &cmd_report, &cmd_demo, NULL,
 };
 
 static void usage(FILE *f)

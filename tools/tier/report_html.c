@@ -949,6 +949,11 @@ static void parameters(FILE *f, const tier_dataset *ds, const report_cfg *cfg)
     fputs("</section>\n", f);
 }
 
+const char *report_css(void)
+{
+    return css;
+}
+
 void write_report(FILE *f, const tier_dataset *ds, const report_cfg *cfg)
 {
     groups *g = malloc(sizeof *g);

@@ -627,3 +627,99 @@ void svg_retention(FILE *f, const char *title, size_t n_cohorts, const char *con
     fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">active</text>\n", lx, top + 10);
     fputs("</svg>\n", f);
 }
+
+/* ---- line ------------------------------------------------------------------------------------- */
+
+/* Decimals that show a tick step exactly enough (0 for steps ≥ 1). */
+static int step_decimals(double step)
+{
+    int d = (int)ceil(-log10(step) - 1e-9);
+    return d < 0 ? 0 : d > 6 ? 6 : d;
+}
+
+void svg_line(FILE *f, const char *title, const char *x_title, const char *y_title, size_t n,
+              const double *x, const double *y, size_t mark, const char *mark_label)
+{
+    open_svg(f, "line", title, H);
+    const double left = 66, right = W - 16, top = 40, bottom = H - 52;
+    double xmin = n ? x[0] : 0, xmax = n ? x[n - 1] : 1;
+    if (!(xmax > xmin)) { /* one point: centre it */
+        xmin -= 1;
+        xmax += 1;
+    }
+    double ymin = INFINITY, ymax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(y[i])) {
+            ymin = fmin(ymin, y[i]);
+            ymax = fmax(ymax, y[i]);
+        }
+    }
+    if (!(ymax >= ymin)) { /* nothing finite: an empty frame from 0 to 1 */
+        ymin = 0;
+        ymax = 1;
+    }
+    double ystep = nice_step(ymax - ymin > 0 ? ymax - ymin : fmax(fabs(ymax), 1), 5);
+    double lo = floor(ymin / ystep) * ystep, hi = ceil(ymax / ystep) * ystep;
+    if (!(hi > lo))
+        hi = lo + ystep;
+    int dec = step_decimals(ystep);
+    char b[48], b2[48];
+#define PX(v) (left + ((v) - xmin) / (xmax - xmin) * (right - left))
+#define PY(v) (bottom - ((v) - lo) / (hi - lo) * (bottom - top))
+    for (double v = lo; v <= hi + ystep / 2; v += ystep)
+        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                left, right, PY(v), PY(v), left - 6, PY(v) + 4, fmt_fixed(b, v, dec));
+    /* label every x while there is room (about 26 units a label), else every k-th */
+    double slot = n > 1 ? (right - left) / (double)(n - 1) : right - left;
+    size_t every = (size_t)ceil(26.0 / slot);
+    for (size_t i = 0; i < n; i += every ? every : 1)
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                PX(x[i]), bottom + 16, fmt_exact(b, x[i]));
+    /* the line, broken at NaN values */
+    fputs("<path class=\"line\" fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"2\" d=\"", f);
+    int pen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i])) {
+            pen = 0;
+            continue;
+        }
+        fprintf(f, "%s%.1f,%.1f", pen ? "L" : "M", PX(x[i]), PY(y[i]));
+        pen = 1;
+    }
+    fputs("\"/>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]))
+            continue;
+        int pick = i == mark;
+        fprintf(f, "<circle class=\"lpt%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" "
+                "stroke=\"#fff\"><title>", pick ? " pick" : "", PX(x[i]), PY(y[i]),
+                pick ? "6" : "3.5", pick ? "#e15759" : "#4e79a7");
+        xml_text(f, x_title);
+        fprintf(f, " %s: ", fmt_exact(b, x[i]));
+        xml_text(f, y_title);
+        fprintf(f, " %s</title></circle>\n", fmt_fixed(b2, y[i], dec + 2));
+        if (pick && mark_label) {
+            /* above the point, or below it when it is at the top */
+            double ly = PY(y[i]) - 12 < top + 4 ? PY(y[i]) + 22 : PY(y[i]) - 12;
+            /* and inside the plot at either end */
+            double px = PX(x[i]);
+            const char *anchor = px < left + 50 ? "start" : px > right - 50 ? "end" : "middle";
+            /* a white halo keeps the label readable where the line crosses it */
+            fprintf(f, "<text class=\"note pick-label\" x=\"%.1f\" y=\"%.1f\" "
+                    "text-anchor=\"%s\" stroke=\"#fff\" stroke-width=\"3\" "
+                    "paint-order=\"stroke\">", px < left + 50 ? px + 4 : px > right - 50 ? px - 4 : px,
+                    ly, anchor);
+            xml_text(f, mark_label);
+            fputs("</text>\n", f);
+        }
+    }
+#undef PX
+#undef PY
+    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", left,
+            right, bottom, bottom);
+    fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", left,
+            left, top, bottom);
+    axis_titles(f, left, right, top, bottom, x_title, y_title);
+    fputs("</svg>\n", f);
+}

@@ -65,4 +65,12 @@ void svg_scatter_linear(FILE *f, const char *title, const char *x_title, const c
 void svg_retention(FILE *f, const char *title, size_t n_cohorts, const char *const *labels,
                    size_t n_offsets, const double *rates, const double *sizes);
 
+/* A line over n points (x[i], y[i]) on linear axes, x increasing (e.g. k = 2..10, every integer
+ * x labelled while there is room); the y axis spans the finite values with round ticks (not
+ * from 0). NaN values are not drawn and break the line. Points are circles of class "lpt" with
+ * the values in their tooltips; the point at index `mark` (none if out of range) is drawn larger
+ * with class "pick" and labelled `mark_label`. */
+void svg_line(FILE *f, const char *title, const char *x_title, const char *y_title, size_t n,
+              const double *x, const double *y, size_t mark, const char *mark_label);
+
 #endif
