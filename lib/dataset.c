@@ -11,9 +11,6 @@
 #include "internal/pool.h"
 
 #define SECONDS_PER_DAY 86400
-/* Accepted instants: 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
-#define TIME_MIN (-62167219200LL)
-#define TIME_MAX (253402300799LL)
 
 const char *const tier__feature_names[N_FEATURES] = {
     "recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase",
@@ -447,14 +444,10 @@ int tier_dataset_add_transactions(tier_dataset *ds, size_t n, const char *const 
         return tier__error(TIER_EINVAL, "tier_dataset_add_transactions: customer_ids, times and amounts must not be NULL");
     /* Validate everything first so that a bad entry adds nothing. */
     for (size_t i = 0; i < n; i++) {
-        if (!customer_ids[i] || !customer_ids[i][0])
-            return tier__error(TIER_EINVAL, "transaction %zu: customer id is NULL or empty", i);
-        if (!isfinite(amounts[i]))
-            return tier__error(TIER_ERANGE, "transaction %zu (customer '%s'): amount %g is not finite", i,
-                               customer_ids[i], amounts[i]);
-        if (times[i] < TIME_MIN || times[i] > TIME_MAX)
-            return tier__error(TIER_ERANGE, "transaction %zu (customer '%s'): time %lld is outside years 0..9999",
-                               i, customer_ids[i], (long long)times[i]);
+        const char *id = customer_ids[i];
+        int rc = tier__check_transaction(i, id ? id : "", id ? strlen(id) : 0, times[i], amounts[i]);
+        if (rc)
+            return rc;
     }
     /* Views in slices big enough for the partitioned add to run in parallel. */
     size_t slice = n < ADD_CHUNK ? n : ADD_CHUNK;

@@ -44,18 +44,25 @@ static inline int same_view(tier__sv a, tier__sv b)
     return a.n == b.n && tier__bytes_equal(a.p, b.p, a.n);
 }
 
+int tier__check_transaction(size_t i, const char *id, size_t id_len, int64_t t, double amount)
+{
+    if (id_len == 0)
+        return tier__error(TIER_EINVAL, "transaction %zu: customer id is NULL or empty", i);
+    if (!isfinite(amount))
+        return tier__error(TIER_ERANGE, "transaction %zu (customer '%.*s'): amount %g is not finite", i,
+                           (int)id_len, id, amount);
+    if (t < TIME_MIN || t > TIME_MAX)
+        return tier__error(TIER_ERANGE, "transaction %zu (customer '%.*s'): time %lld is outside years 0..9999",
+                           i, (int)id_len, id, (long long)t);
+    return TIER_OK;
+}
+
 static int check_batch(const tier__batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        if (b->ids[i].n == 0)
-            return tier__error(TIER_EINVAL, "transaction %zu: empty customer id", i);
-        if (!isfinite(b->amounts[i]))
-            return tier__error(TIER_ERANGE, "transaction %zu (customer '%.*s'): amount %g is not finite",
-                               i, (int)b->ids[i].n, b->ids[i].p, b->amounts[i]);
-        if (b->times[i] < TIME_MIN || b->times[i] > TIME_MAX)
-            return tier__error(TIER_ERANGE,
-                               "transaction %zu (customer '%.*s'): time %lld is outside years 0..9999",
-                               i, (int)b->ids[i].n, b->ids[i].p, (long long)b->times[i]);
+        int rc = tier__check_transaction(i, b->ids[i].p, b->ids[i].n, b->times[i], b->amounts[i]);
+        if (rc)
+            return rc;
     }
     return TIER_OK;
 }

@@ -120,6 +120,9 @@ static inline int32_t tier__day_of(int64_t t)
 
 /* Global row of a customer id, or -1. */
 long tier__dataset_find_row(const tier_dataset *ds, const char *id, size_t len);
+/* Validates transaction i (non-empty id, finite amount, time in years 0..9999); the message
+ * names the index and the customer. Shared by the array API and the batch path. */
+int tier__check_transaction(size_t i, const char *id, size_t id_len, int64_t t, double amount);
 /* Makes room for `need` locals in partition `p`. */
 int tier__part_reserve(tier_dataset *ds, tier__part *p, size_t need);
 /* Initialises local `l` of a partition (no purchase, zero sums). */
