@@ -1,9 +1,15 @@
 /* Adding a batch of transactions to a dataset, partition by partition.
  *
- * 1. Hash every customer id and order id (in parallel over fixed slices of the batch).
- * 2. Bucket the rows by partition (stable: file order is kept inside each bucket).
- * 3. Aggregate each partition's rows into that partition's tables; partitions are independent,
- *    so they run as parallel tasks. New customers get local numbers only.
+ * 1. Hash every customer id and order id and count the rows of each partition, in parallel
+ *    over fixed slices of the batch.
+ * 2. Scatter the rows, as compact records (hashes, time, amount, the id inline when short),
+ *    into one run per partition (stable: file order is kept inside each run), again in
+ *    parallel over the slices, each slice writing to positions fixed by the counts.
+ * 3. Aggregate each partition's run into that partition's tables; partitions are independent,
+ *    so they run as parallel tasks. New customers get local numbers only. A run is read
+ *    front to back, so the only random accesses left are those to the partition's own
+ *    tables (copying the rows into runs was measured to be much cheaper than reading the
+ *    batch's columns in partition order, which cost a cache miss per column per row).
  * 4. Number the new customers globally in order of their first transaction in the batch, so
  *    rows come out in order of first appearance whatever the thread count.
  * 5. Apply attribute values (latest transaction wins) in batch order.
@@ -26,18 +32,6 @@
 /* Rows per hashing task (a fixed slice: task boundaries never depend on the thread count). */
 #define HASH_SLICE 16384
 #define ERROR_CAP 512
-
-typedef struct add_job {
-    tier_dataset *ds;
-    const tier__batch *b;
-    uint64_t *id_hash;     /* per row */
-    uint64_t *order_hash;  /* per row, 0 = no order id or a free item */
-    uint32_t *rows;        /* row numbers bucketed by partition */
-    size_t start[TIER__PARTS + 1];
-    uint32_t *local;       /* per row: local number in its partition */
-    uint8_t *is_new;       /* per row: 1 if it created its customer */
-    char errors[TIER__PARTS][ERROR_CAP]; /* a failing task's message (thread-local elsewhere) */
-} add_job;
 
 static inline int same_view(tier__sv a, tier__sv b)
 {
@@ -67,17 +61,57 @@ static int check_batch(const tier__batch *b)
     return TIER_OK;
 }
 
-/* Step 1: hashes of one slice. Repeated consecutive ids and orders reuse the previous hash. */
+/* A row as the aggregation step reads it. Ids of up to ID_INLINE bytes are copied in, so
+ * comparing and interning them never touches the batch's text. */
+#define ID_INLINE 16
+typedef struct add_rec {
+    uint64_t id_hash;
+    uint64_t order_hash; /* 0 = no order id, or a free item */
+    int64_t time;
+    double amount;
+    const char *id;      /* the id: `inl` when it fits, else a view into the batch */
+    uint32_t id_len;
+    uint32_t row;        /* batch row */
+    char inl[ID_INLINE];
+} add_rec;
+
+typedef struct add_job {
+    tier_dataset *ds;
+    const tier__batch *b;
+    size_t n_slices;
+    uint64_t *id_hash;     /* per row */
+    uint64_t *order_hash;  /* per row */
+    size_t *slice_count;   /* [slice][partition]: rows, then (prefix summed) first position */
+    int64_t *slice_min, *slice_max; /* per slice: earliest and latest time */
+    add_rec *recs;         /* rows in runs by partition */
+    size_t start[TIER__PARTS + 1];
+    uint32_t *new_local;   /* per row: local number + 1 if the row created its customer, else 0 */
+    uint32_t *local;       /* per row: local number; only when the batch has attributes */
+    char errors[TIER__PARTS][ERROR_CAP]; /* a failing task's message (thread-local elsewhere) */
+} add_job;
+
+static void slice_bounds(const add_job *job, size_t task, size_t *from, size_t *to)
+{
+    *from = task * HASH_SLICE;
+    *to = *from + HASH_SLICE < job->b->n ? *from + HASH_SLICE : job->b->n;
+}
+
+/* Step 1 for one slice: hashes, rows per partition, time range. Repeated consecutive ids and
+ * orders reuse the previous hash. */
 static int hash_slice(void *ctx, size_t task)
 {
     add_job *job = ctx;
     const tier__batch *b = job->b;
-    size_t from = task * HASH_SLICE, to = from + HASH_SLICE < b->n ? from + HASH_SLICE : b->n;
+    size_t from, to;
+    slice_bounds(job, task, &from, &to);
+    size_t *count = &job->slice_count[task * TIER__PARTS];
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t i = from; i < to; i++) {
         if (i > from && same_view(b->ids[i], b->ids[i - 1]))
             job->id_hash[i] = job->id_hash[i - 1];
         else
             job->id_hash[i] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
+        count[tier__part_of(job->id_hash[i])]++;
         uint64_t oh = 0;
         if (b->orders && b->orders[i].n && b->amounts[i] != 0.0) {
             if (i > from && job->order_hash[i - 1] && same_view(b->orders[i], b->orders[i - 1]))
@@ -86,23 +120,66 @@ static int hash_slice(void *ctx, size_t task)
                 oh = tier__hash_bytes(b->orders[i].p, b->orders[i].n) | 1;
         }
         job->order_hash[i] = oh;
+        lo = b->times[i] < lo ? b->times[i] : lo;
+        hi = b->times[i] > hi ? b->times[i] : hi;
+    }
+    job->slice_min[task] = lo;
+    job->slice_max[task] = hi;
+    return TIER_OK;
+}
+
+/* Between steps 1 and 2: where each slice's rows of each partition go. Partition runs are
+ * laid out in partition order; inside a run, slices in batch order. */
+static void place_slices(add_job *job)
+{
+    size_t pos = 0;
+    for (size_t p = 0; p < TIER__PARTS; p++) {
+        job->start[p] = pos;
+        for (size_t s = 0; s < job->n_slices; s++) {
+            size_t *c = &job->slice_count[s * TIER__PARTS + p];
+            size_t n = *c;
+            *c = pos;
+            pos += n;
+        }
+    }
+    job->start[TIER__PARTS] = pos;
+}
+
+/* Step 2 for one slice: its rows, as records, to their runs. */
+static int scatter_slice(void *ctx, size_t task)
+{
+    add_job *job = ctx;
+    const tier__batch *b = job->b;
+    size_t from, to;
+    slice_bounds(job, task, &from, &to);
+    size_t *next = &job->slice_count[task * TIER__PARTS];
+    for (size_t i = from; i < to; i++) {
+        add_rec *r = &job->recs[next[tier__part_of(job->id_hash[i])]++];
+        r->id_hash = job->id_hash[i];
+        r->order_hash = job->order_hash[i];
+        r->time = b->times[i];
+        r->amount = b->amounts[i];
+        r->id_len = (uint32_t)b->ids[i].n;
+        r->row = (uint32_t)i;
+        if (b->ids[i].n <= ID_INLINE) {
+            memcpy(r->inl, b->ids[i].p, b->ids[i].n);
+            r->id = NULL; /* NULL: the id is `inl` (a pointer into a record would need fixing up) */
+        } else {
+            r->id = b->ids[i].p;
+        }
     }
     return TIER_OK;
 }
 
-/* Step 2: a stable counting sort of row numbers by partition. */
-static void bucket_rows(add_job *job)
+static inline const char *rec_id(const add_rec *r)
 {
-    size_t count[TIER__PARTS] = { 0 };
-    for (size_t i = 0; i < job->b->n; i++)
-        count[tier__part_of(job->id_hash[i])]++;
-    job->start[0] = 0;
-    for (size_t p = 0; p < TIER__PARTS; p++)
-        job->start[p + 1] = job->start[p] + count[p];
-    size_t next[TIER__PARTS];
-    memcpy(next, job->start, sizeof next);
-    for (size_t i = 0; i < job->b->n; i++)
-        job->rows[next[tier__part_of(job->id_hash[i])]++] = (uint32_t)i;
+    return r->id ? r->id : r->inl;
+}
+
+static inline int same_customer(const add_rec *a, const add_rec *b)
+{
+    return a->id_hash == b->id_hash && a->id_len == b->id_len &&
+           tier__bytes_equal(rec_id(a), rec_id(b), a->id_len);
 }
 
 static int bump(uint32_t *counter, const char *what, const tier__part *p, size_t l)
@@ -117,7 +194,7 @@ static int bump(uint32_t *counter, const char *what, const tier__part *p, size_t
 /* What the previous transaction of this partition touched: consecutive lines of one order
  * skip the set lookups (the flag, or the day, is known to be recorded already). */
 typedef struct prev_txn {
-    size_t i;          /* batch row, SIZE_MAX before the first */
+    int started;
     uint32_t local;
     uint64_t order_hash;
     int sign;          /* +1 purchase, -1 return, 0 free item */
@@ -133,18 +210,17 @@ static int count_order(tier__part *p, const tier__alloc *a, uint64_t h, uint32_t
     return fresh ? bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", p, l) : TIER_OK;
 }
 
-static int apply_txn(add_job *job, tier__part *p, size_t i, uint32_t l, prev_txn *prev)
+static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, prev_txn *prev)
 {
-    const tier__batch *b = job->b;
     const tier__alloc *a = &job->ds->alloc;
-    const int64_t t = b->times[i];
-    const double amount = b->amounts[i];
-    const uint64_t oh = job->order_hash[i];
+    const int64_t t = r->time;
+    const double amount = r->amount;
+    const uint64_t oh = r->order_hash;
     tier__cust *c = &p->cust[l];
     const int sign = amount > 0 ? 1 : amount < 0 ? -1 : 0;
-    const int same_order = prev->i != SIZE_MAX && oh && oh == prev->order_hash && prev->local == l &&
+    const int same_order = prev->started && oh && oh == prev->order_hash && prev->local == l &&
                            prev->sign == sign;
-    prev->i = i;
+    prev->started = 1;
     prev->local = l;
     prev->order_hash = oh;
     prev->sign = sign;
@@ -186,37 +262,40 @@ static int apply_txn(add_job *job, tier__part *p, size_t i, uint32_t l, prev_txn
     return same_order ? TIER_OK : count_order(p, a, oh, l, ORDER_PURCHASE, &c->n_orders);
 }
 
-/* Step 3 for one partition: its rows in batch order. */
+/* Step 3 for one partition: its run, in batch order. */
 static int aggregate_partition(void *ctx, size_t part)
 {
     add_job *job = ctx;
-    const tier__batch *b = job->b;
     tier__part *p = &job->ds->parts[part];
-    prev_txn prev = { SIZE_MAX, 0, 0, 0, 0 };
-    size_t prev_id_row = SIZE_MAX;
+    add_rec *run = job->recs + job->start[part];
+    const size_t n = job->start[part + 1] - job->start[part];
+    prev_txn prev = { 0, 0, 0, 0, 0 };
+    const add_rec *prev_id = NULL;
     uint32_t l = 0;
     int rc = TIER_OK;
-    for (size_t k = job->start[part]; k < job->start[part + 1] && !rc; k++) {
-        size_t i = job->rows[k];
-        if (k + 8 < job->start[part + 1])
-            tier__strtab_prefetch(&p->ids, job->id_hash[job->rows[k + 8]]);
-        if (prev_id_row == SIZE_MAX || job->id_hash[i] != job->id_hash[prev_id_row] ||
-            !same_view(b->ids[i], b->ids[prev_id_row])) {
+    for (size_t k = 0; k < n && !rc; k++) {
+        const add_rec *r = &run[k];
+        if (k + 8 < n) { /* overlap the cache misses of rows to come */
+            tier__strtab_prefetch(&p->ids, run[k + 8].id_hash);
+            if (run[k + 8].order_hash)
+                tier__orderset_prefetch(&p->orders, run[k + 8].order_hash);
+        }
+        if (!prev_id || !same_customer(r, prev_id)) {
             rc = tier__part_reserve(job->ds, p, p->ids.n + 1);
             int created = 0;
             if (!rc)
-                rc = tier__strtab_intern_hashed(&p->ids, b->ids[i].p, b->ids[i].n, job->id_hash[i], &l,
-                                                &created);
+                rc = tier__strtab_intern_hashed(&p->ids, rec_id(r), r->id_len, r->id_hash, &l, &created);
             if (rc)
                 break;
             if (created) {
                 tier__part_init_local(p, l);
-                job->is_new[i] = 1;
+                job->new_local[r->row] = l + 1;
             }
-            prev_id_row = i;
+            prev_id = r;
         }
-        job->local[i] = l;
-        rc = apply_txn(job, p, i, l, &prev);
+        if (job->local)
+            job->local[r->row] = l;
+        rc = apply_txn(job, p, r, l, &prev);
     }
     if (rc)
         snprintf(job->errors[part], ERROR_CAP, "%s", tier_last_error());
@@ -227,9 +306,12 @@ static void free_job(const tier__alloc *a, add_job *job)
 {
     tier__free(a, job->id_hash);
     tier__free(a, job->order_hash);
-    tier__free(a, job->rows);
+    tier__free(a, job->slice_count);
+    tier__free(a, job->slice_min);
+    tier__free(a, job->slice_max);
+    tier__free(a, job->recs);
+    tier__free(a, job->new_local);
     tier__free(a, job->local);
-    tier__free(a, job->is_new);
     tier__free(a, job);
 }
 
@@ -241,12 +323,18 @@ static add_job *new_job(tier_dataset *ds, const tier__batch *b)
         return NULL;
     job->ds = ds;
     job->b = b;
+    job->n_slices = (b->n + HASH_SLICE - 1) / HASH_SLICE;
     job->id_hash = tier__malloc(a, b->n * sizeof *job->id_hash);
     job->order_hash = tier__malloc(a, b->n * sizeof *job->order_hash);
-    job->rows = tier__malloc(a, b->n * sizeof *job->rows);
-    job->local = tier__malloc(a, b->n * sizeof *job->local);
-    job->is_new = tier__calloc(a, b->n, 1);
-    if (!job->id_hash || !job->order_hash || !job->rows || !job->local || !job->is_new) {
+    job->slice_count = tier__calloc(a, job->n_slices * TIER__PARTS, sizeof *job->slice_count);
+    job->slice_min = tier__malloc(a, job->n_slices * sizeof *job->slice_min);
+    job->slice_max = tier__malloc(a, job->n_slices * sizeof *job->slice_max);
+    job->recs = tier__malloc(a, b->n * sizeof *job->recs);
+    job->new_local = tier__calloc(a, b->n, sizeof *job->new_local);
+    if (b->n_cat || b->n_num)
+        job->local = tier__malloc(a, b->n * sizeof *job->local);
+    if (!job->id_hash || !job->order_hash || !job->slice_count || !job->slice_min || !job->slice_max ||
+        !job->recs || !job->new_local || ((b->n_cat || b->n_num) && !job->local)) {
         free_job(a, job);
         return NULL;
     }
@@ -259,18 +347,18 @@ static int finish(add_job *job, const size_t *cat_cols, const size_t *num_cols, 
     tier_dataset *ds = job->ds;
     const tier__batch *b = job->b;
     for (size_t i = 0; i < b->n; i++)
-        if (job->is_new[i])
-            tier__dataset_assign_row(ds, tier__part_of(job->id_hash[i]), job->local[i]);
+        if (job->new_local[i])
+            tier__dataset_assign_row(ds, tier__part_of(job->id_hash[i]), job->new_local[i] - 1);
     int rc = TIER_OK;
-    for (size_t i = 0; i < done && (b->n_cat || b->n_num) && !rc; i++) {
+    for (size_t i = 0; i < done && job->local && !rc; i++) {
         const tier__part *p = &ds->parts[tier__part_of(job->id_hash[i])];
         rc = tier__dataset_take_attributes(ds, b, i, p->global[job->local[i]], cat_cols, num_cols, 1);
     }
-    for (size_t i = 0; i < done; i++) {
-        if (b->times[i] < ds->min_time)
-            ds->min_time = b->times[i];
-        if (b->times[i] > ds->max_time)
-            ds->max_time = b->times[i];
+    for (size_t s = 0; s < job->n_slices && done; s++) {
+        if (job->slice_min[s] < ds->min_time)
+            ds->min_time = job->slice_min[s];
+        if (job->slice_max[s] > ds->max_time)
+            ds->max_time = job->slice_max[s];
     }
     ds->n_txn += done;
     if (b->n)
@@ -300,9 +388,10 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
     if (!job)
         return tier__oom();
     unsigned threads = b->n < PARALLEL_MIN ? 1 : ds->n_threads;
-    tier__parallel_for(tier__threads(threads, (b->n + HASH_SLICE - 1) / HASH_SLICE),
-                       (b->n + HASH_SLICE - 1) / HASH_SLICE, hash_slice, job);
-    bucket_rows(job);
+    unsigned slice_threads = tier__threads(threads, job->n_slices);
+    tier__parallel_for(slice_threads, job->n_slices, hash_slice, job);
+    place_slices(job);
+    tier__parallel_for(slice_threads, job->n_slices, scatter_slice, job);
     rc = tier__parallel_for(tier__threads(threads, TIER__PARTS), TIER__PARTS, aggregate_partition, job);
     if (rc) {
         /* Keep the dataset valid: number the customers that were created, then report the
