@@ -137,6 +137,16 @@ int lt_field(lua_State *L, int t, const char *key);
 
 /* ---- registration of each part (ltier_*.c) ----------------------------------------------- */
 
+/* A Lua progress function for a CSV load. */
+typedef struct lt_progress {
+    lua_State *L;
+    int fn; /* stack index of the Lua function, 0 for none */
+} lt_progress;
+
+/* Fills o from the CSV option table at t (0 = none; `as_of` only when load is set); leaves
+ * helper arrays on the stack for the duration of the call. */
+void lt_csv_options(lua_State *L, int t, tier_csv_options *o, lt_progress *pc, int load);
+
 void lt_open_dataset(lua_State *L);   /* module table at -1 */
 void lt_open_scorer(lua_State *L);
 void lt_open_ahp(lua_State *L);

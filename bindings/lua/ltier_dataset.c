@@ -47,15 +47,10 @@ static tier_dataset_options dataset_options(lua_State *L, lua_Integer n_threads)
 
 /* ---- CSV options and reports -------------------------------------------------------------- */
 
-typedef struct progress_ctx {
-    lua_State *L;
-    int fn; /* stack index of the Lua function, 0 for none */
-} progress_ctx;
-
 /* Runs in the library's call: never raises (lua_pcall). */
 static int progress_trampoline(void *user, uint64_t done, uint64_t total)
 {
-    progress_ctx *c = user;
+    lt_progress *c = user;
     lua_State *L = c->L;
     lua_pushvalue(L, c->fn);
     lua_pushinteger(L, (lua_Integer)done);
@@ -69,8 +64,7 @@ static int progress_trampoline(void *user, uint64_t done, uint64_t total)
     return stop;
 }
 
-/* Fills o from the option table at t (0 = none); leaves helper arrays on the stack. */
-static void csv_options(lua_State *L, int t, tier_csv_options *o, progress_ctx *pc, int load)
+void lt_csv_options(lua_State *L, int t, tier_csv_options *o, lt_progress *pc, int load)
 {
     tier_csv_options_init(o, TIER_CSV_OPTIONS_VERSION);
     if (t && !lua_isnoneornil(L, t))
@@ -191,8 +185,8 @@ static int l_load_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     tier_csv_options o;
-    progress_ctx pc;
-    csv_options(L, 2, &o, &pc, 1);
+    lt_progress pc;
+    lt_csv_options(L, 2, &o, &pc, 1);
     lt_handle *h = lt_push_handle(L, LT_DATASET, free_dataset);
     int hidx = lua_gettop(L);
     void **report = lt_push_guard(L, free_report);
@@ -294,8 +288,8 @@ static int csv_into(lua_State *L, int join)
     lt_check(L, 1, LT_DATASET);
     const char *path = luaL_checkstring(L, 2);
     tier_csv_options o;
-    progress_ctx pc;
-    csv_options(L, 3, &o, &pc, 0);
+    lt_progress pc;
+    lt_csv_options(L, 3, &o, &pc, 0);
     tier_dataset *ds = lt_dataset_mutable(L, 1);
     void **report = lt_push_guard(L, free_report);
     tier_csv_report *rep = NULL;

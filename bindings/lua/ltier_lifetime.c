@@ -1,12 +1,15 @@
 /* Customer lifetime value, churn and lifecycle stages (clv.h, churn.h, lifecycle.h).
  * tier.clv{...} makes a scorer (see ltier_scorer.c for the generic methods); the CLV-specific
- * methods are clv_params(), spend_params() and clv_fit_info(). */
+ * methods are clv_params(), spend_params() and clv_fit_info(). tier.clv_fit_csv() is the
+ * one-call calibration fit; tier.clv_loglik(), clv_predict(), clv_spend_loglik() and
+ * clv_spend_expected() evaluate a model with given parameters on plain arrays. */
 #include <math.h>
 #include <string.h>
 
 #include "ltier.h"
 
 static void free_scorer(void *p) { tier_scorer_free(p); }
+static void free_dataset(void *p) { tier_dataset_free(p); }
 static void free_churn(void *p) { tier_churn_table_free(p); }
 static void free_cohort(void *p) { tier_cohort_table_free(p); }
 
@@ -271,6 +274,128 @@ static int l_lifecycle(lua_State *L)
     return 1;
 }
 
+/* tier.clv_fit_csv(path, calibration_end [, csv_options [, clv_options]]) -> scorer, dataset */
+static int l_fit_csv(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int64_t end = lt_check_time(L, 2, "calibration_end");
+    tier_csv_options csv;
+    lt_progress pc;
+    lt_csv_options(L, 3, &csv, &pc, 1);
+    tier_clv_options o = clv_options(L, 4);
+    lt_handle *sh = lt_push_handle(L, LT_SCORER, free_scorer);
+    int sidx = lua_gettop(L);
+    lt_handle *dh = lt_push_handle(L, LT_DATASET, free_dataset);
+    int didx = lua_gettop(L);
+    tier_scorer *sc = NULL;
+    tier_dataset *ds = NULL;
+    lt_clear_callback_error(L);
+    tier_clear_error();
+    int rc = tier_clv_fit_csv(&sc, &ds, path, &csv, end, &o);
+    sh->ptr = sc;
+    dh->ptr = ds;
+    dh->n_threads = csv.n_threads;
+    if (rc < 0) {
+        lt_rethrow_callback_error(L);
+        lt_fail(L, rc);
+    }
+    lua_pushvalue(L, sidx);
+    lua_pushvalue(L, didx);
+    return 2;
+}
+
+/* Reads model parameters at idx: an array of `count` numbers, or a table by name. */
+static void model_params(lua_State *L, int idx, double *p, size_t count, tier_clv_model model)
+{
+    static const char *const bgnbd[] = { "r", "alpha", "a", "b" };
+    static const char *const pareto[] = { "r", "alpha", "s", "beta" };
+    static const char *const spend[] = { "p", "q", "gamma" };
+    const char *const *names = count == 3 ? spend : model == TIER_CLV_PARETO_NBD ? pareto : bgnbd;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    int by_name = lua_geti(L, idx, 1) == LUA_TNIL;
+    lua_pop(L, 1);
+    for (size_t k = 0; k < count; k++) {
+        int type = by_name ? lua_getfield(L, idx, names[k]) : lua_geti(L, idx, (lua_Integer)k + 1);
+        if (type != LUA_TNUMBER)
+            luaL_error(L, "parameter '%s' must be a number, got %s", names[k], luaL_typename(L, -1));
+        p[k] = (double)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+}
+
+/* Reads `k` arrays of one length starting at stack index first; returns the length. */
+static size_t model_arrays(lua_State *L, int first, size_t k, const double **out)
+{
+    static const char *const names[] = { "x", "t_x", "T" };
+    static const char *const spend[] = { "x", "m" };
+    const char *const *what = k == 2 ? spend : names;
+    size_t n = lt_array_len(L, first, what[0]);
+    for (size_t j = 0; j < k; j++) {
+        if (lt_array_len(L, first + (int)j, what[j]) != n)
+            luaL_error(L, "%s and %s must have the same length", what[0], what[j]);
+        out[j] = lt_double_array(L, first + (int)j, n, what[j]);
+    }
+    return n;
+}
+
+static tier_clv_model opt_model(lua_State *L, int idx)
+{
+    static const char *const models[] = { "bgnbd", "pareto_nbd", NULL };
+    static const int model_values[] = { TIER_CLV_BGNBD, TIER_CLV_PARETO_NBD };
+    return (tier_clv_model)lt_check_option(L, idx, "bgnbd", models, model_values, "model");
+}
+
+/* tier.clv_loglik(params, x, t_x, T [, model]) -> {log-likelihood per customer} */
+static int l_loglik(lua_State *L)
+{
+    tier_clv_model model = opt_model(L, 5);
+    double p[4];
+    model_params(L, 1, p, 4, model);
+    const double *a[3];
+    size_t n = model_arrays(L, 2, 3, a);
+    double *out = lt_scratch(L, n, sizeof *out);
+    LT_CHECK(L, tier_clv_loglik(out, model, p, n, a[0], a[1], a[2]));
+    lt_push_doubles(L, out, n);
+    return 1;
+}
+
+/* tier.clv_predict(what, params, x, t_x, T, horizon [, model]) -> {value per customer} */
+static int l_predict(lua_State *L)
+{
+    static const char *const whats[] = { "p_alive", "expected_purchases", "p_no_purchase", NULL };
+    static const int what_values[] = { TIER_CLV_P_ALIVE, TIER_CLV_EXPECTED_PURCHASES,
+                                       TIER_CLV_P_NO_PURCHASE };
+    luaL_checkany(L, 1);
+    tier_clv_prediction what =
+        (tier_clv_prediction)lt_check_option(L, 1, NULL, whats, what_values, "prediction");
+    double horizon = (double)luaL_checknumber(L, 6);
+    tier_clv_model model = opt_model(L, 7);
+    double p[4];
+    model_params(L, 2, p, 4, model);
+    const double *a[3];
+    size_t n = model_arrays(L, 3, 3, a);
+    double *out = lt_scratch(L, n, sizeof *out);
+    LT_CHECK(L, tier_clv_predict(out, what, model, p, n, a[0], a[1], a[2], horizon));
+    lt_push_doubles(L, out, n);
+    return 1;
+}
+
+/* tier.clv_spend_loglik(params, x, m) and tier.clv_spend_expected(params, x, m) */
+static int spend_call(lua_State *L, int expected)
+{
+    double p[3];
+    model_params(L, 1, p, 3, TIER_CLV_BGNBD);
+    const double *a[2];
+    size_t n = model_arrays(L, 2, 2, a);
+    double *out = lt_scratch(L, n, sizeof *out);
+    LT_CHECK(L, expected ? tier_clv_spend_expected(out, p, n, a[0], a[1])
+                         : tier_clv_spend_loglik(out, p, n, a[0], a[1]));
+    lt_push_doubles(L, out, n);
+    return 1;
+}
+static int l_spend_loglik(lua_State *L) { return spend_call(L, 0); }
+static int l_spend_expected(lua_State *L) { return spend_call(L, 1); }
+
 void lt_open_lifetime(lua_State *L)
 {
     static const luaL_Reg scorer_methods[] = {
@@ -283,6 +408,11 @@ void lt_open_lifetime(lua_State *L)
         { "clv", l_clv },
         { "clv_calibration_split", l_calibration_split },
         { "clv_holdout", l_holdout },
+        { "clv_fit_csv", l_fit_csv },
+        { "clv_loglik", l_loglik },
+        { "clv_predict", l_predict },
+        { "clv_spend_loglik", l_spend_loglik },
+        { "clv_spend_expected", l_spend_expected },
         { "churn_flag", l_churn_flag },
         { "churn_rates", l_churn_rates },
         { "cohort_retention", l_cohort_retention },
