@@ -345,18 +345,25 @@ static tier_clv_model opt_model(lua_State *L, int idx)
     return (tier_clv_model)lt_check_option(L, idx, "bgnbd", models, model_values, "model");
 }
 
+/* A count model on plain arrays: the parameters at params_idx, then x, t_x and T. */
+static int count_model_call(lua_State *L, int params_idx, tier_clv_model model, int predict,
+                            tier_clv_prediction what, double horizon)
+{
+    double p[4];
+    model_params(L, params_idx, p, 4, model);
+    const double *a[3];
+    size_t n = model_arrays(L, params_idx + 1, 3, a);
+    double *out = lt_scratch(L, n, sizeof *out);
+    LT_CHECK(L, predict ? tier_clv_predict(out, what, model, p, n, a[0], a[1], a[2], horizon)
+                        : tier_clv_loglik(out, model, p, n, a[0], a[1], a[2]));
+    lt_push_doubles(L, out, n);
+    return 1;
+}
+
 /* tier.clv_loglik(params, x, t_x, T [, model]) -> {log-likelihood per customer} */
 static int l_loglik(lua_State *L)
 {
-    tier_clv_model model = opt_model(L, 5);
-    double p[4];
-    model_params(L, 1, p, 4, model);
-    const double *a[3];
-    size_t n = model_arrays(L, 2, 3, a);
-    double *out = lt_scratch(L, n, sizeof *out);
-    LT_CHECK(L, tier_clv_loglik(out, model, p, n, a[0], a[1], a[2]));
-    lt_push_doubles(L, out, n);
-    return 1;
+    return count_model_call(L, 1, opt_model(L, 5), 0, TIER_CLV_P_ALIVE, 0.0);
 }
 
 /* tier.clv_predict(what, params, x, t_x, T, horizon [, model]) -> {value per customer} */
@@ -365,19 +372,10 @@ static int l_predict(lua_State *L)
     static const char *const whats[] = { "p_alive", "expected_purchases", "p_no_purchase", NULL };
     static const int what_values[] = { TIER_CLV_P_ALIVE, TIER_CLV_EXPECTED_PURCHASES,
                                        TIER_CLV_P_NO_PURCHASE };
-    luaL_checkany(L, 1);
     tier_clv_prediction what =
         (tier_clv_prediction)lt_check_option(L, 1, NULL, whats, what_values, "prediction");
     double horizon = (double)luaL_checknumber(L, 6);
-    tier_clv_model model = opt_model(L, 7);
-    double p[4];
-    model_params(L, 2, p, 4, model);
-    const double *a[3];
-    size_t n = model_arrays(L, 3, 3, a);
-    double *out = lt_scratch(L, n, sizeof *out);
-    LT_CHECK(L, tier_clv_predict(out, what, model, p, n, a[0], a[1], a[2], horizon));
-    lt_push_doubles(L, out, n);
-    return 1;
+    return count_model_call(L, 2, opt_model(L, 7), 1, what, horizon);
 }
 
 /* tier.clv_spend_loglik(params, x, m) and tier.clv_spend_expected(params, x, m) */
