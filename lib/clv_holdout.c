@@ -40,7 +40,7 @@ static int64_t first_day_from(int64_t t)
     return d;
 }
 
-static int write_split(tier_dataset *ds, const split_ctx *c, size_t n, int64_t cal_end)
+static int write_split(tier_dataset *ds, const split_ctx *c, size_t n)
 {
     const tier__alloc *a = tier__dataset_alloc(ds);
     double *col[4];
@@ -59,7 +59,13 @@ static int write_split(tier_dataset *ds, const split_ctx *c, size_t n, int64_t c
         }
         col[0][r] = (double)c->n_cal[r] - 1.0;
         col[1][r] = (double)c->last_cal[r] - (double)c->first[r];
-        col[2][r] = (double)(cal_end - (int64_t)c->first[r] * SECONDS_PER_DAY) / SECONDS_PER_DAY;
+        /* Purchases count at the start of their day, so the last instant a calibration
+         * purchase can be seen at is the start of the last calibration day: T runs from the
+         * first purchase day to that day, as in the literature (CDNOW: T = 38.86 weeks for a
+         * first purchase on 1997-01-01 with the period ending 1997-09-30 included). Measuring
+         * to the calibration end itself would give every customer one day that no purchase
+         * can fall in. */
+        col[2][r] = (double)(c->first_holdout_day - 1 - (int64_t)c->first[r]);
         col[3][r] = (double)c->n_hold[r];
     }
     for (int j = 0; !rc && j < 4; j++)
@@ -101,7 +107,7 @@ int tier_clv_calibration_split(tier_dataset *ds, int64_t calibration_end)
         rc = tier__dataset_purchase_days(ds, split_day, &c);
     }
     if (!rc)
-        rc = write_split(ds, &c, n, calibration_end);
+        rc = write_split(ds, &c, n);
     tier__free(a, c.first);
     tier__free(a, c.last_cal);
     tier__free(a, c.n_cal);

@@ -285,8 +285,12 @@ TIER_API int tier_clv_spend_expected(double *out, const double *params, size_t n
  * |---|---|
  * | `cal_repeat_count` | calibration purchase days − 1 |
  * | `cal_t_x` | days from the first to the last calibration purchase day |
- * | `cal_T` | (calibration_end − start of the first purchase day) / 86400 |
+ * | `cal_T` | days from the first purchase day to the last calibration day (the last day that starts before @p calibration_end) |
  * | `holdout_purchases` | purchase days in the holdout period |
+ * Purchases count at the start of their day, so T ends at the start of the last calibration
+ * day, where the last calibration purchase can be: the literature's convention (Fader, Hardie &
+ * Lee 2005 on CDNOW: with the period 1997-01-01 .. 1997-09-30, i.e. @p calibration_end
+ * 1997-10-01T00:00Z, a customer who first bought on 1997-01-01 has T = 272 days = 38.86 weeks).
  * Customers whose first purchase falls in the holdout period (or who never bought) get NaN in
  * all four: they are not part of the calibration cohort. Feed the first three to a CLV scorer with
  * tier_clv_options::x_column etc. (tier_clv_fit_csv() does it all) and compare its

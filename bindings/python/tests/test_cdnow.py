@@ -14,11 +14,9 @@ summary of this file: x, t_x, T and mean repeat spend agree for all 2,357 custom
     purchase days, never amounts.
   * The calibration period is 1997-01-01 .. 1997-09-30 inclusive, with T measured to the START
     of 1997-09-30 (a 1997-01-01 customer has T = 38.86 weeks, a 1997-09-30 purchase has
-    t_x = T). tier_clv_calibration_split() includes the days that start before the calibration
-    end and measures T to the end itself, so the end 1997-09-30T00:00:01Z gives the
-    literature's summary (T longer by one second, 1.7e-6 weeks). The natural end
-    1997-10-01T00:00Z makes every T one day longer and does not reproduce the published
-    estimates (see test_calibration_end_at_midnight_after_the_period).
+    t_x = T): tier_clv_calibration_split() with the end 1997-10-01T00:00Z does exactly that
+    (purchases count at the start of their day; T ends at the start of the last calibration
+    day).
 """
 
 import csv
@@ -32,7 +30,7 @@ from helpers import tier
 
 CDNOW = os.path.join(helpers.DATA, "cdnow_sample.csv")
 CSV = {"time": "date", "amount": "cds", "time_format": "%Y%m%d"}
-CAL_END = "1997-09-30T00:00:01Z"  # includes 1997-09-30; T to its start (+1 s)
+CAL_END = "1997-10-01T00:00:00Z"  # the period ends with 1997-09-30, included
 
 PUB_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PUB_BGNBD_LL = -9582.4
@@ -115,16 +113,18 @@ class CdnowTest(unittest.TestCase):
         # the reference script's maximum (same 946 customers, numpy/scipy): -4055.918
         self.assertAlmostEqual(info["loglik"], -4055.918, delta=0.01)
 
-    @unittest.expectedFailure
-    def test_calibration_end_at_midnight_after_the_period(self):
-        """Known gap, reported with issue 9: with the calibration end at 1997-10-01T00:00Z
-        libtier measures every T one day longer than the literature (T from the START of the
-        first purchase day), which moves the BG/NBD fit to r 0.2417, alpha 4.394, a 0.8145,
-        b 2.4772, LL -9589.89 (reproduced by cdnow_reference.py). This test passes, and must
-        lose its decorator, once the calibration split follows the literature's convention."""
-        clv, _ = tier.CLV.fit_csv(CDNOW, "1997-10-01T00:00:00Z", csv=CSV, unit="weeks")
-        self.assertPublished(clv.params, PUB_BGNBD, 3)
-        self.assertLessEqual(abs(clv.fit_info()["loglik"] - PUB_BGNBD_LL), 0.05)
+    def test_any_instant_of_the_day_after_ends_the_same_period(self):
+        """The split works at day resolution: an end anywhere inside 1997-09-30 (after its
+        start) keeps that day in the calibration period and gives the same summary as the end
+        1997-10-01T00:00Z; the end 1997-09-30T00:00Z leaves that day out."""
+        for end in ("1997-09-30T00:00:01Z", "1997-09-30T23:59:59Z"):
+            _, ds = tier.CLV.fit_csv(CDNOW, end, csv=CSV, unit="weeks")
+            for col in ("cal_repeat_count", "cal_t_x", "cal_T"):
+                self.assertEqual(list(ds[col]), list(self.bg_ds[col]), (end, col))
+        _, ds = tier.CLV.fit_csv(CDNOW, "1997-09-30T00:00:00Z", csv=CSV, unit="weeks")
+        r = ds.find("0001")
+        self.assertEqual(ds["cal_T"][r], 271.0)  # 1997-01-01 .. 1997-09-29
+        self.assertEqual(ds["cal_T"][r] + 1, self.bg_ds["cal_T"][r])
 
 
 if __name__ == "__main__":
