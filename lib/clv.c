@@ -12,12 +12,24 @@
 #include "internal/pool.h"
 #include "internal/scorer.h"
 
-#define CLV_STATE_VERSION 1
+/* 2: each fit also keeps its evaluation count and limit mask. */
+#define CLV_STATE_VERSION 2
 /* Distinct customers above which the starts run on a sample (then refined on all data). */
 #define START_SAMPLE 20000
 #define AGREE_TOL 1e-6
 #define MAX_STARTS 64
 #define DAYS_PER_YEAR 365.25
+/* Objective evaluations per BFGS iteration a run may use on average (its budget is this times
+ * max_iter; see clv_optim.c). A numerical-gradient iteration needs 9 (1 + 2 × 4), an analytic one
+ * 1 to 2; the rest is room for line searches. */
+#define EVALS_PER_ITER 20
+/* A limit probe moves log-parameters by LIMIT_STEP and counts as "no worse" within LIMIT_TOL
+ * (relative) of the mean objective. */
+#define LIMIT_STEP 10.0
+#define LIMIT_TOL 1e-9
+/* A parameter beyond e^±FAR_OUT is named as running off in the message of a fit that did not
+ * converge (the optimiser's box is e^±25; real estimates stay far inside). */
+#define FAR_OUT 18.0
 
 enum { IN_X, IN_TX, IN_T, IN_SPEND };
 enum { OUT_P_ALIVE, OUT_EXPECTED, OUT_SPEND, OUT_CLV, OUT_P_ZERO, N_OUT };
@@ -43,6 +55,9 @@ typedef struct clv_fit {
     unsigned n_iter, n_agree;
     int converged;
     uint64_t n;
+    uint64_t n_evals;    /* objective evaluations of all runs and the limit probes */
+    unsigned limits;     /* bit j: parameter j runs to 0 or infinity (see find_limits) */
+    uint32_t limit_dirs; /* the directions found by find_limits (not saved: for the message) */
 } clv_fit;
 
 typedef struct clv_state {
@@ -236,8 +251,8 @@ static unsigned threads_for(const clv_config *cfg, const tier_dataset *ds)
 /* ---- fitting -------------------------------------------------------------------------------- */
 
 /* The starts on `ctx`: the best result, the starts that agree with it, and its iterations. */
-static int multistart(tier__clv_optres *best, unsigned *n_agree, tier__clv_objective fn, tier__clv_objctx *ctx,
-                      const tier__clv_optim *o, const double *theta0, const clv_config *cfg)
+static int multistart(tier__clv_optres *best, unsigned *n_agree, uint64_t *n_evals, tier__clv_objective fn,
+                      tier__clv_objctx *ctx, const tier__clv_optim *o, const double *theta0, const clv_config *cfg)
 {
     double f[MAX_STARTS];
     unsigned n = cfg->n_starts;
@@ -250,6 +265,7 @@ static int multistart(tier__clv_optres *best, unsigned *n_agree, tier__clv_objec
         int rc = tier__clv_bfgs(&res, o, fn, ctx, start);
         if (rc)
             return rc;
+        *n_evals += res.n_evals;
         f[k] = res.f;
         if (isfinite(res.f) && (!have || res.f < best->f)) {
             *best = res;
@@ -260,6 +276,193 @@ static int multistart(tier__clv_optres *best, unsigned *n_agree, tier__clv_objec
         return tier__error(TIER_ENOTCONVERGED, "clv: the likelihood is not finite at any starting point");
     for (unsigned k = 0; k < n; k++)
         *n_agree += fabs(f[k] - best->f) <= AGREE_TOL * fmax(1.0, fabs(best->f));
+    return TIER_OK;
+}
+
+/* ---- limits: where the likelihood has no maximum at finite parameters ------------------------ */
+
+/* A direction in log-parameter space along which a model degenerates into a simpler one, and what
+ * that says about the data. Every single parameter towards 0 and towards infinity is probed too
+ * (with a generic description). */
+typedef struct clv_limit {
+    signed char dir[TIER__CLV_MAX_PARAMS];
+    const char *why;
+    int proper; /* the limit is a proper model the fit may end at (see finish_fit) */
+} clv_limit;
+
+typedef struct clv_model_desc {
+    const char *name;
+    unsigned dim;
+    const char *params[TIER__CLV_MAX_PARAMS];
+    clv_limit limits[4];
+    unsigned n_limits;
+} clv_model_desc;
+
+static const char no_dropout[] = "the data show no dropout";
+static const clv_model_desc desc_bgnbd = {
+    "BG/NBD", 4, { "r", "alpha", "a", "b" },
+    { { { 0, 0, -1, 0 }, no_dropout, 1 },
+      { { 0, 0, 0, 1 }, no_dropout, 1 },
+      { { 1, 1, 0, 0 }, "every customer buys at the same rate", 0 },
+      { { 0, 0, 1, 1 }, "every customer has the same dropout probability", 0 } },
+    4
+};
+static const clv_model_desc desc_pareto = {
+    "Pareto/NBD", 4, { "r", "alpha", "s", "beta" },
+    { { { 0, 0, -1, 0 }, no_dropout, 1 },
+      { { 0, 0, 0, 1 }, no_dropout, 1 },
+      { { 1, 1, 0, 0 }, "every customer buys at the same rate", 0 },
+      { { 0, 0, 1, 1 }, "every customer has the same dropout rate", 0 } },
+    4
+};
+static const clv_model_desc desc_gg = {
+    "Gamma-Gamma", 3, { "p", "q", "gamma" },
+    { { { 0, 1, 1, 0 }, "every customer has the same mean purchase value", 0 },
+      { { 1, 0, -1, 0 }, "the purchases of each customer all have the same value", 0 } },
+    2
+};
+
+/* 1 if the objective a factor e^LIMIT_STEP further along `dir` from theta (mean objective f) is no
+ * worse than at theta: at a maximum it would be clearly worse; no worse means the likelihood's
+ * supremum lies at that limit (or the parameters are not identified), not at theta. The probe may
+ * leave the optimiser's box: the objective is defined there. */
+static int probe(tier__clv_objective fn, tier__clv_objctx *ctx, const double *theta, double f, unsigned dim,
+                 const signed char *dir, int *err)
+{
+    double t[TIER__CLV_MAX_PARAMS];
+    for (unsigned j = 0; j < dim; j++)
+        t[j] = theta[j] + LIMIT_STEP * dir[j];
+    double fp = fn(ctx, t, NULL, err);
+    return isfinite(fp) && fp <= f + LIMIT_TOL * fmax(1.0, fabs(f));
+}
+
+/* The limits the best point lies on: a bit per direction of d->limits, then two bits per parameter
+ * (towards 0, towards infinity) from bit 8. A parameter the optimiser left at its box is on a
+ * limit, even when no straight probe finds the likelihood flat (the supremum may lie along a
+ * curve, as s -> 0 with s log(1/beta) fixed). The probes (one objective evaluation per direction)
+ * run only from a point where BFGS converged: elsewhere some direction improves the likelihood
+ * anyway, and "no worse" would say nothing about a limit. */
+static int find_limits(uint32_t *found, const clv_model_desc *d, tier__clv_objective fn, tier__clv_objctx *ctx,
+                       const tier__clv_optres *best)
+{
+    int err = 0;
+    *found = 0;
+    for (unsigned j = 0; j < d->dim; j++)
+        if (best->at_bound >> j & 1)
+            *found |= 1u << (8 + 2 * j + (best->theta[j] > 0.0));
+    if (!best->converged)
+        return 0;
+    for (unsigned k = 0; k < d->n_limits && !err; k++)
+        *found |= (uint32_t)probe(fn, ctx, best->theta, best->f, d->dim, d->limits[k].dir, &err) << k;
+    for (unsigned j = 0; j < d->dim && !err; j++)
+        for (int sgn = 0; sgn < 2 && !err; sgn++) {
+            signed char dir[TIER__CLV_MAX_PARAMS] = { 0 };
+            dir[j] = (signed char)(sgn ? 1 : -1);
+            *found |= (uint32_t)probe(fn, ctx, best->theta, best->f, d->dim, dir, &err) << (8 + 2 * j + sgn);
+        }
+    return err;
+}
+
+/* Parameters involved in the limits found (bit j: parameter j); only those of proper limits when
+ * `proper`. */
+static unsigned limit_params(const clv_model_desc *d, uint32_t found, int proper)
+{
+    unsigned mask = 0;
+    for (unsigned k = 0; k < d->n_limits; k++)
+        if ((found >> k & 1) && (!proper || d->limits[k].proper))
+            for (unsigned j = 0; j < d->dim; j++)
+                mask |= (unsigned)(d->limits[k].dir[j] != 0) << j;
+    for (unsigned j = 0; j < d->dim && !proper; j++)
+        mask |= (unsigned)((found >> (8 + 2 * j)) & 3 ? 1 : 0) << j;
+    return mask;
+}
+
+/* Appends "name -> 0 (value)" for the parameters of one direction. */
+static int describe_dir(char *buf, size_t cap, const clv_model_desc *d, const signed char *dir, const double *p)
+{
+    int len = 0, first = 1;
+    for (unsigned j = 0; j < d->dim; j++) {
+        if (!dir[j] || len < 0 || (size_t)len >= cap)
+            continue;
+        len += snprintf(buf + len, cap - (size_t)len, "%s%s -> %s (%.3g)", first ? "" : " and ", d->params[j],
+                        dir[j] < 0 ? "0" : "infinity", p[j]);
+        first = 0;
+    }
+    return len;
+}
+
+/* "a -> 0 (4.6e-06) and b -> infinity (1.9e+06): the data show no dropout; ..." for the limits
+ * found: the named directions in the model's order, those with the same meaning said together,
+ * then single parameters not named yet. */
+static void describe_limits(char *buf, size_t cap, const clv_model_desc *d, uint32_t found, const double *p)
+{
+    size_t len = 0;
+    unsigned named = 0, done = 0;
+    buf[0] = '\0';
+    for (unsigned k = 0; k < d->n_limits; k++) {
+        const char *why = d->limits[k].why;
+        int first = 1;
+        for (unsigned i = k; i < d->n_limits; i++) { /* the directions with this meaning */
+            const signed char *dir = d->limits[i].dir;
+            unsigned params = 0;
+            for (unsigned j = 0; j < d->dim; j++)
+                params |= (unsigned)(dir[j] != 0) << j;
+            if ((done >> i & 1) || d->limits[i].why != why)
+                continue;
+            done |= 1u << i;
+            if (!(found >> i & 1) || (params & named) == params || len >= cap)
+                continue;
+            named |= params;
+            len += (size_t)snprintf(buf + len, cap - len, "%s", first ? (len ? "; " : "") : " and ");
+            if (len < cap)
+                len += (size_t)describe_dir(buf + len, cap - len, d, dir, p);
+            first = 0;
+        }
+        if (!first && len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, ": %s", why);
+    }
+    for (unsigned j = 0; j < d->dim; j++)
+        for (int sgn = 0; sgn < 2; sgn++) {
+            if (!(found >> (8 + 2 * j + sgn) & 1) || (named >> j & 1) || len >= cap)
+                continue;
+            signed char dir[TIER__CLV_MAX_PARAMS] = { 0 };
+            dir[j] = (signed char)(sgn ? 1 : -1);
+            named |= 1u << j;
+            len += (size_t)snprintf(buf + len, cap - len, "%s", len ? "; " : "");
+            if (len < cap)
+                len += (size_t)describe_dir(buf + len, cap - len, d, dir, p);
+        }
+}
+
+/* The fit of one part from the best run: parameters, limits, and whether it converged.
+ *
+ * When the likelihood has no maximum at finite parameters, is that a failed fit? It depends on
+ * the limit. "No dropout" (BG/NBD a -> 0 or b -> infinity, Pareto/NBD s -> 0 or beta ->
+ * infinity) turns the model into the NBD model — Gamma-distributed Poisson purchase rates and no
+ * churn — a proper model that real data often support over a short period (the bundled Online
+ * Retail sample does, for BG/NBD): the fit converges onto it, its predictions are those of the
+ * limit, and tier_clv_fit_diagnostics() reports the limit. Every other limit — rates without
+ * heterogeneity (r, alpha -> infinity and the like), a spend model without variation, a single
+ * parameter running off — is what small or degenerate data produce: the fit is not converged and
+ * fails with a message naming the limit (unless accept_unconverged). Either way no plateau is
+ * reported as an ordinary maximum. */
+static int finish_fit(clv_fit *out, const clv_model_desc *d, tier__clv_objective fn, tier__clv_objctx *ctx,
+                      const tier__clv_optres *best, double n)
+{
+    uint32_t found;
+    int rc = find_limits(&found, d, fn, ctx, best);
+    if (rc)
+        return rc;
+    for (unsigned j = 0; j < d->dim; j++)
+        out->params[j] = exp(best->theta[j]);
+    out->loglik = -best->f * n;
+    out->limits = limit_params(d, found, 0);
+    unsigned proper = limit_params(d, found, 1);
+    out->converged = best->converged && !(out->limits & ~proper) && !(best->at_bound & ~proper);
+    out->n = (uint64_t)n;
+    out->limit_dirs = found;
+    if (best->converged)
+        out->n_evals += d->n_limits + 2u * d->dim; /* the probes */
     return TIER_OK;
 }
 
@@ -275,9 +478,11 @@ static void heuristic_counts(double *theta, const tier__clv_counts *c)
 static int fit_counts(clv_fit *out, const tier__clv_counts *c, const clv_config *cfg)
 {
     tier__clv_objective fn = cfg->model == TIER_CLV_BGNBD ? tier__bgnbd_objective : tier__pnbd_objective;
-    tier__clv_optim o = { 4, cfg->max_iter, cfg->tol, cfg->model == TIER_CLV_BGNBD };
+    tier__clv_optim o = { 4, cfg->max_iter, cfg->tol, cfg->model == TIER_CLV_BGNBD,
+                          (uint64_t)cfg->max_iter * EVALS_PER_ITER };
     double theta0[4];
     heuristic_counts(theta0, c);
+    memset(out, 0, sizeof *out);
     tier__clv_counts sample;
     memset(&sample, 0, sizeof sample);
     const tier__clv_counts *starts_on = c;
@@ -294,74 +499,88 @@ static int fit_counts(clv_fit *out, const tier__clv_counts *c, const clv_config 
     rc = tier__clv_objctx_init(&ctx, c->alloc, starts_on->n_runs, starts_on->n, c->n_threads);
     tier__clv_optres best;
     memset(&best, 0, sizeof best);
-    unsigned agree = 0;
     if (!rc) {
         ctx.counts = starts_on;
-        rc = multistart(&best, &agree, fn, &ctx, &o, theta0, cfg);
+        rc = multistart(&best, &out->n_agree, &out->n_evals, fn, &ctx, &o, theta0, cfg);
     }
-    tier__clv_objctx_free(&ctx);
-    unsigned iters = best.n_iter;
+    out->n_iter = best.n_iter;
+    tier__clv_objctx *on_all = &ctx;
     if (!rc && starts_on != c) {
         rc = tier__clv_objctx_init(&full, c->alloc, c->n_runs, c->n, c->n_threads);
         if (!rc) {
             full.counts = c;
+            on_all = &full;
             double theta[4];
             memcpy(theta, best.theta, sizeof theta);
             rc = tier__clv_bfgs(&best, &o, fn, &full, theta);
-            iters += best.n_iter;
+            out->n_iter += best.n_iter;
+            out->n_evals += best.n_evals;
         }
-        tier__clv_objctx_free(&full);
     }
+    if (!rc)
+        rc = finish_fit(out, cfg->model == TIER_CLV_BGNBD ? &desc_bgnbd : &desc_pareto, fn, on_all, &best,
+                        c->total);
+    tier__clv_objctx_free(&ctx);
+    tier__clv_objctx_free(&full);
     tier__clv_counts_free(&sample);
-    if (rc)
-        return rc;
-    for (int j = 0; j < 4; j++)
-        out->params[j] = exp(best.theta[j]);
-    out->loglik = -best.f * c->total;
-    out->n_iter = iters;
-    out->n_agree = agree;
-    out->converged = best.converged;
-    out->n = (uint64_t)c->total;
-    return TIER_OK;
+    return rc;
 }
 
 static int fit_spend(clv_fit *out, const tier__clv_spend *s, const clv_config *cfg)
 {
-    tier__clv_optim o = { 3, cfg->max_iter, cfg->tol, 1 };
+    tier__clv_optim o = { 3, cfg->max_iter, cfg->tol, 1, (uint64_t)cfg->max_iter * EVALS_PER_ITER };
     double theta0[3] = { log(2.0), log(3.0), log(s->mean_m) };
+    memset(out, 0, sizeof *out);
     tier__clv_objctx ctx;
     int rc = tier__clv_objctx_init(&ctx, s->alloc, s->n_runs, s->n, s->n_threads);
     if (rc)
         return rc;
     ctx.spend = s;
     tier__clv_optres best;
-    unsigned agree = 0;
-    rc = multistart(&best, &agree, tier__gg_objective, &ctx, &o, theta0, cfg);
+    rc = multistart(&best, &out->n_agree, &out->n_evals, tier__gg_objective, &ctx, &o, theta0, cfg);
+    if (!rc) {
+        out->n_iter = best.n_iter;
+        rc = finish_fit(out, &desc_gg, tier__gg_objective, &ctx, &best, (double)s->n);
+    }
     tier__clv_objctx_free(&ctx);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof *out);
-    for (int j = 0; j < 3; j++)
-        out->params[j] = exp(best.theta[j]);
-    out->loglik = -best.f * (double)s->n;
-    out->n_iter = best.n_iter;
-    out->n_agree = agree;
-    out->converged = best.converged;
-    out->n = s->n;
-    return TIER_OK;
+    return rc;
 }
 
-static int not_converged(const char *what, const clv_fit *f, unsigned dim)
+static int not_converged(const clv_model_desc *d, const clv_fit *f, const clv_config *cfg)
 {
-    char p[160];
+    char p[160], lim[400];
     int len = 0;
-    for (unsigned j = 0; j < dim; j++)
+    for (unsigned j = 0; j < d->dim && len >= 0 && (size_t)len < sizeof p; j++)
         len += snprintf(p + len, sizeof p - (size_t)len, "%s%.6g", j ? ", " : "", f->params[j]);
+    if (f->limit_dirs) {
+        describe_limits(lim, sizeof lim, d, f->limit_dirs, f->params);
+        return tier__error(TIER_ENOTCONVERGED,
+                           "clv: the %s fit did not converge: the likelihood keeps increasing as %s (log-likelihood "
+                           "%.6f at parameters (%s) after %u iterations); the data do not identify the model, or "
+                           "set accept_unconverged",
+                           d->name, lim, f->loglik, p, f->n_iter);
+    }
+    /* No limit established (BFGS stopped before its gradient test); name the parameters that are
+     * far out anyway: they are what kept it from converging. */
+    signed char far[TIER__CLV_MAX_PARAMS] = { 0 };
+    int n_far = 0;
+    for (unsigned j = 0; j < d->dim; j++)
+        if (fabs(log(f->params[j])) >= FAR_OUT) {
+            far[j] = (signed char)(f->params[j] > 1.0 ? 1 : -1);
+            n_far++;
+        }
+    lim[0] = '\0';
+    if (n_far) {
+        int at = snprintf(lim, sizeof lim, " while ");
+        describe_dir(lim + at, sizeof lim - (size_t)at, d, far, f->params);
+    }
+    uint64_t budget = (uint64_t)cfg->max_iter * EVALS_PER_ITER;
     return tier__error(TIER_ENOTCONVERGED,
-                       "clv: the %s fit did not converge (log-likelihood %.6f at parameters (%s) after "
-                       "%u iterations); the data may not identify the model (a parameter running to 0 or "
-                       "infinity), or set accept_unconverged",
-                       what, f->loglik, p, f->n_iter);
+                       "clv: the %s fit did not converge%s (log-likelihood %.6f at parameters (%s) after %u "
+                       "iterations and %llu log-likelihood evaluations, max_iter %u and %llu per start); the data "
+                       "may not identify the model, or set accept_unconverged",
+                       d->name, lim, f->loglik, p, f->n_iter, (unsigned long long)f->n_evals, cfg->max_iter,
+                       (unsigned long long)budget);
 }
 
 static int clv_fit_state(void *state, const tier_dataset *ds)
@@ -389,7 +608,7 @@ static int clv_fit_state(void *state, const tier_dataset *ds)
         rc = fit_counts(&counts, &c, cfg);
     tier__clv_counts_free(&c);
     if (!rc && !counts.converged && !cfg->accept_unconverged)
-        rc = not_converged(model_names[cfg->model], &counts, 4);
+        rc = not_converged(cfg->model == TIER_CLV_BGNBD ? &desc_bgnbd : &desc_pareto, &counts, cfg);
     if (!rc && col[IN_SPEND]) {
         tier__clv_spend s;
         rc = tier__clv_spend_build(&s, &st->alloc, n, col[IN_X], col[IN_SPEND], threads);
@@ -398,7 +617,7 @@ static int clv_fit_state(void *state, const tier_dataset *ds)
             tier__clv_spend_free(&s);
         }
         if (!rc && !spend.converged && !cfg->accept_unconverged)
-            rc = not_converged("Gamma-Gamma", &spend, 3);
+            rc = not_converged(&desc_gg, &spend, cfg);
     }
     if (rc)
         return rc;
@@ -523,6 +742,8 @@ static void save_fit(tier__wbuf *w, const clv_fit *f)
     tier__wbuf_u32(w, f->n_agree);
     tier__wbuf_u8(w, (uint8_t)f->converged);
     tier__wbuf_u64(w, f->n);
+    tier__wbuf_u64(w, f->n_evals); /* state version 2 */
+    tier__wbuf_u32(w, f->limits);
 }
 
 static void clv_save(const void *state, tier__wbuf *w)
@@ -556,16 +777,23 @@ static int corrupt(const char *path, const char *what)
     return tier__error(TIER_ECORRUPT, "%s: not a valid clv model (%s)", path, what);
 }
 
-static int load_fit(clv_fit *f, tier__rbuf *r, unsigned dim, const char *path)
+static int load_fit(clv_fit *f, tier__rbuf *r, unsigned dim, uint32_t version, const char *path)
 {
+    memset(f, 0, sizeof *f);
     tier__rbuf_f64s(r, f->params, TIER__CLV_MAX_PARAMS);
     f->loglik = tier__rbuf_f64(r);
     f->n_iter = tier__rbuf_u32(r);
     f->n_agree = tier__rbuf_u32(r);
     f->converged = tier__rbuf_u8(r);
     f->n = tier__rbuf_u64(r);
+    if (version >= 2) { /* version 1 files did not keep them: 0 */
+        f->n_evals = tier__rbuf_u64(r);
+        f->limits = tier__rbuf_u32(r);
+    }
     if (r->failed)
         return corrupt(path, "truncated fit");
+    if (f->limits >> dim)
+        return corrupt(path, "bad limit mask");
     for (unsigned j = 0; j < dim; j++)
         if (!isfinite(f->params[j]) || !(f->params[j] > 0.0))
             return corrupt(path, "bad parameter");
@@ -604,7 +832,6 @@ static int load_config(clv_config *cfg, const tier__alloc *a, tier__rbuf *r, con
 
 static int clv_load(void **state, const tier__alloc *a, tier__rbuf *r, uint32_t version, const char *path)
 {
-    (void)version; /* only version 1 exists */
     *state = NULL;
     clv_state *st = tier__calloc(a, 1, sizeof *st);
     if (!st)
@@ -617,9 +844,9 @@ static int clv_load(void **state, const tier__alloc *a, tier__rbuf *r, uint32_t 
         if (r->failed || fitted > 1)
             rc = corrupt(path, "bad fitted flag");
         else if (fitted) {
-            rc = load_fit(&st->counts, r, 4, path);
+            rc = load_fit(&st->counts, r, 4, version, path);
             if (!rc && st->cfg.cols[IN_SPEND])
-                rc = load_fit(&st->spend, r, 3, path);
+                rc = load_fit(&st->spend, r, 3, version, path);
             st->fitted = !rc;
         }
     }
@@ -734,6 +961,24 @@ int tier_clv_fit_info(double *loglik, unsigned int *n_iter, int *converged, size
         *n_customers = (size_t)f->n;
     if (n_agree)
         *n_agree = f->n_agree;
+    return TIER_OK;
+}
+
+int tier_clv_fit_diagnostics(uint64_t *n_evals, unsigned int *limits, const tier_scorer *clv, tier_clv_part part)
+{
+    int rc;
+    const clv_state *st = fitted_state(clv, "tier_clv_fit_diagnostics", &rc);
+    if (!st)
+        return rc;
+    if ((unsigned)part > TIER_CLV_SPEND)
+        return tier__error(TIER_EINVAL, "tier_clv_fit_diagnostics: unknown part %d", (int)part);
+    if (part == TIER_CLV_SPEND && !st->cfg.cols[IN_SPEND])
+        return tier__error(TIER_EINVAL, "tier_clv_fit_diagnostics: the scorer has no spend model (no spend_column)");
+    const clv_fit *f = part == TIER_CLV_SPEND ? &st->spend : &st->counts;
+    if (n_evals)
+        *n_evals = f->n_evals;
+    if (limits)
+        *limits = f->limits;
     return TIER_OK;
 }
 

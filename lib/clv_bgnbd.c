@@ -7,7 +7,10 @@
  *   L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x)) · (1 + ρ),
  *   ρ = [x > 0] · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x),
  * and 1/(1 + ρ) is P(alive | x, t_x, T) (FHL 2005 eq. 11 rearranged). The x-only part of log L
- * is computed once per distinct x.
+ * is computed once per distinct x. Written so that nothing large cancels when a fit drifts to
+ * large parameters (r, α -> infinity: equal purchase rates; a, b -> infinity): α^r/(α+T)^(r+x) as
+ * exp(−r log1p(T/α) − x log(α+T)), the Γ ratios as log-Pochhammer symbols (tier__lpoch), the
+ * digamma differences of the gradient as tier__dpoch.
  *
  * Conditional expectation (FHL 2005 eq. 10) over (T, T+h]:
  *   E = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+h))^(r+x) 2F1(r+x, b+x; a+b+x−1; h/(α+T+h))] · P(alive).
@@ -25,16 +28,21 @@
 
 #include "internal/clv.h"
 
-/* log of the x-only factor: log Γ(r+x)/Γ(r) + r log α + log B(a, b+x)/B(a, b). */
+/* log of the x-only factor: log Γ(r+x)/Γ(r) + log B(a, b+x)/B(a, b). */
 static double run_constant(const double *p, double x)
 {
-    double r = p[0], alpha = p[1], a = p[2], b = p[3];
-    double k = r * log(alpha);
-    if (x > 0.0)
-        k += tier__lgamma(r + x) - tier__lgamma(r) + tier__lgamma(b + x) - tier__lgamma(b) +
-             tier__lgamma(a + b) - tier__lgamma(a + b + x);
-    return k;
+    double r = p[0], a = p[2], b = p[3];
+    return tier__lpoch(r, x) + tier__lpoch(b, x) - tier__lpoch(a + b, x);
 }
+
+/* log α^r/(α+T)^(r+x). */
+static double log_scale(double r, double alpha, double x, double T)
+{
+    return -r * log1p(T / alpha) - x * log(alpha + T);
+}
+
+/* log ((α+T)/(α+t_x)) */
+static double log_span(double alpha, double tx, double T) { return log1p((T - tx) / (alpha + tx)); }
 
 /* log ρ (−inf for x = 0). */
 static double log_rho(const double *p, double x, double tx, double T)
@@ -42,13 +50,13 @@ static double log_rho(const double *p, double x, double tx, double T)
     if (x <= 0.0)
         return -INFINITY;
     double r = p[0], alpha = p[1], a = p[2], b = p[3];
-    return log(a) - log(b + x - 1.0) + (r + x) * (log(alpha + T) - log(alpha + tx));
+    return log(a) - log(b + x - 1.0) + (r + x) * log_span(alpha, tx, T);
 }
 
 double tier__bgnbd_ll(const double *p, double x, double tx, double T)
 {
     double lr = log_rho(p, x, tx, T);
-    return run_constant(p, x) - (p[0] + x) * log(p[1] + T) + (x > 0.0 ? tier__log1pexp(lr) : 0.0);
+    return run_constant(p, x) + log_scale(p[0], p[1], x, T) + (x > 0.0 ? tier__log1pexp(lr) : 0.0);
 }
 
 /* ---- objective ------------------------------------------------------------------------------ */
@@ -57,16 +65,16 @@ enum { K_CONST, K_DR, K_DA, K_DB, K_LOGA_B, N_K };
 
 static void run_terms(double *k, const double *p, double x)
 {
-    double r = p[0], alpha = p[1], a = p[2], b = p[3];
+    double r = p[0], a = p[2], b = p[3];
     k[K_CONST] = run_constant(p, x);
     if (x > 0.0) {
-        double pab = tier__digamma(a + b) - tier__digamma(a + b + x);
-        k[K_DR] = tier__digamma(r + x) - tier__digamma(r) + log(alpha);
+        double pab = -tier__dpoch(a + b, x);
+        k[K_DR] = tier__dpoch(r, x);
         k[K_DA] = pab;
-        k[K_DB] = tier__digamma(b + x) - tier__digamma(b) + pab;
+        k[K_DB] = tier__dpoch(b, x) + pab;
         k[K_LOGA_B] = log(a) - log(b + x - 1.0);
     } else {
-        k[K_DR] = log(alpha);
+        k[K_DR] = 0.0;
         k[K_DA] = k[K_DB] = 0.0;
         k[K_LOGA_B] = -INFINITY;
     }
@@ -84,19 +92,21 @@ static int block(void *ctx, size_t bi)
         while (k >= c->run[run + 1])
             run++;
         const double *K = o->run_terms + run * TIER__CLV_RUN_TERMS;
-        double x = c->x[k], w = c->w[k], lT = log(alpha + c->T[k]);
-        double ll = K[K_CONST] - (r + x) * lT, sig = 0.0, ltx = 0.0;
+        double x = c->x[k], w = c->w[k], T = c->T[k], tx = c->tx[k], l1T = log1p(T / alpha);
+        double ll = K[K_CONST] - r * l1T - x * log(alpha + T), sig = 0.0, span = 0.0;
         if (x > 0.0) {
-            ltx = log(alpha + c->tx[k]);
-            double lr = K[K_LOGA_B] + (r + x) * (lT - ltx);
+            span = log_span(alpha, tx, T);
+            double lr = K[K_LOGA_B] + (r + x) * span;
             ll += tier__log1pexp(lr);
             sig = 1.0 / (1.0 + exp(-lr));
         }
         sll += w * ll;
         if (o->grad) {
-            double iT = 1.0 / (alpha + c->T[k]);
-            gr += w * (K[K_DR] - lT + sig * (lT - ltx));
-            ga += w * (r / alpha - (r + x) * iT + (x > 0.0 ? sig * (r + x) * (iT - 1.0 / (alpha + c->tx[k])) : 0.0));
+            /* d/dα of −r log1p(T/α) − x log(α+T) + log1pexp(lr): (r T/α − x)/(α+T) and
+             * −σ (r+x) (T − t_x)/((α+T)(α+t_x)), written without differences of large terms */
+            double iT = 1.0 / (alpha + T);
+            gr += w * (K[K_DR] - l1T + sig * span);
+            ga += w * ((r * T / alpha - x) * iT - (x > 0.0 ? sig * (r + x) * (T - tx) * iT / (alpha + tx) : 0.0));
             gA += w * (K[K_DA] + sig / a);
             gb += w * (K[K_DB] - (x > 0.0 ? sig / (b + x - 1.0) : 0.0));
         }
@@ -183,6 +193,7 @@ void tier__bgnbd_predict(tier__clv_pred *out, const double *p, double x, double 
     }
     if (which & 4) {
         double stay = exp(-(r + x) * log1p(h / (alpha + T)));
-        out->p_zero = 1.0 - pa + pa * stay;
+        double dead = x > 0.0 ? 1.0 / (1.0 + exp(-lr)) : 0.0; /* 1 − pa without cancelling */
+        out->p_zero = dead + pa * stay;
     }
 }

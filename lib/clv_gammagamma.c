@@ -7,16 +7,27 @@
  *   E[M | m, x] = p (γ + m x) / (p x + q − 1),
  * a weighted mean of the population mean p γ / (q − 1) and the customer's own mean m. Customers
  * without repeat purchases (x = 0) or without a value get the population mean, which exists only
- * for q > 1 (else NaN). The x-only parts of log f are computed once per distinct x. */
+ * for q > 1 (else NaN). The x-only parts of log f are computed once per distinct x.
+ *
+ * Written without differences of large terms, which a fit drifting to a limit would turn into
+ * noise (q, γ -> infinity: the same mean value for every customer; p -> infinity with p γ fixed:
+ * every purchase of a customer has the same value):
+ *   log f = log Γ(px+q)/(Γ(px) Γ(q)) − q log1p(m x/γ) − p x log1p(γ/(m x)) − log m,
+ * with the Γ ratio as a log-Pochhammer symbol on the larger of px and q. */
 #include <math.h>
 
 #include "internal/clv.h"
 
+/* log Γ(px+q)/(Γ(px) Γ(q)) */
+static double log_gamma_ratio(double px, double q)
+{
+    return px >= q ? tier__lpoch(px, q) - tier__lgamma(q) : tier__lpoch(q, px) - tier__lgamma(px);
+}
+
 double tier__gg_ll(const double *p, double x, double m)
 {
-    double pp = p[0], q = p[1], g = p[2], px = pp * x;
-    return tier__lgamma(px + q) - tier__lgamma(px) - tier__lgamma(q) + q * log(g) + (px - 1.0) * log(m) +
-           px * log(x) - (px + q) * log(g + m * x);
+    double pp = p[0], q = p[1], g = p[2], px = pp * x, mx = m * x;
+    return log_gamma_ratio(px, q) - q * log1p(mx / g) - px * log1p(g / mx) - log(m);
 }
 
 double tier__gg_expected(const double *p, double x, double m)
@@ -28,6 +39,8 @@ double tier__gg_expected(const double *p, double x, double m)
 }
 
 enum { K_CONST, K_DP, K_DQ, N_K };
+
+/* Per run: the Γ ratio and its derivatives in p (per unit of x) and q. */
 
 static int block(void *ctx, size_t bi)
 {
@@ -41,14 +54,14 @@ static int block(void *ctx, size_t bi)
         while (k >= sp->run[run + 1])
             run++;
         const double *K = o->run_terms + run * TIER__CLV_RUN_TERMS;
-        double x = sp->x[k], m = sp->m[k], px = pp * x;
-        double lgm = log(g + m * x);
-        /* Σ (px − 1) log m is added per run (from sum_logm) in the objective. */
-        sll += K[K_CONST] - (px + q) * lgm;
-        if (o->grad) {
-            gp += x * (K[K_DP] - lgm);
-            gq += K[K_DQ] - lgm;
-            gg += q / g - (px + q) / (g + m * x);
+        double x = sp->x[k], m = sp->m[k], px = pp * x, mx = m * x;
+        double lq = log1p(mx / g), lp = log1p(g / mx);
+        /* Σ log m is added per run (from sum_logm) in the objective. */
+        sll += K[K_CONST] - q * lq - px * lp;
+        if (o->grad) { /* in log-parameters: p ∂/∂p, q ∂/∂q, γ ∂/∂γ */
+            gp += px * (K[K_DP] - lp);
+            gq += q * (K[K_DQ] - lq);
+            gg += (q * mx - px * g) / (g + mx);
         }
     }
     double *out = o->partial + bi * TIER__CLV_PARTIAL;
@@ -66,18 +79,16 @@ double tier__gg_objective(void *ctx, const double *theta, double *grad, int *err
     const tier__clv_spend *sp = o->spend;
     for (int j = 0; j < 3; j++)
         o->p[j] = exp(theta[j]);
-    double pp = o->p[0], q = o->p[1], g = o->p[2];
-    double extra = 0.0, extra_p = 0.0;
+    double pp = o->p[0], q = o->p[1];
+    double extra = 0.0;
     for (size_t i = 0; i < sp->n_runs; i++) {
         double x = sp->x[sp->run[i]], px = pp * x;
         double *K = o->run_terms + i * TIER__CLV_RUN_TERMS;
-        double dpq = tier__digamma(px + q);
-        K[K_CONST] = tier__lgamma(px + q) - tier__lgamma(px) - tier__lgamma(q) + q * log(g) + px * log(x);
-        K[K_DP] = dpq - tier__digamma(px) + log(x);
-        K[K_DQ] = dpq - tier__digamma(q) + log(g);
-        /* the m^(px−1) factor, summed per run */
-        extra += (px - 1.0) * sp->sum_logm[i];
-        extra_p += x * sp->sum_logm[i];
+        K[K_CONST] = log_gamma_ratio(px, q);
+        /* ψ(px+q) − ψ(px) and ψ(px+q) − ψ(q) */
+        K[K_DP] = tier__dpoch(px, q);
+        K[K_DQ] = tier__dpoch(q, px);
+        extra -= sp->sum_logm[i]; /* the 1/m factor, summed per run */
     }
     o->grad = grad != NULL;
     double s[TIER__CLV_PARTIAL];
@@ -88,10 +99,8 @@ double tier__gg_objective(void *ctx, const double *theta, double *grad, int *err
     }
     double n = (double)sp->n;
     double f = -(s[0] + extra) / n;
-    if (grad) {
-        grad[0] = -(s[1] + extra_p) * pp / n;
-        grad[1] = -s[2] * q / n;
-        grad[2] = -s[3] * g / n;
-    }
+    if (grad)
+        for (int j = 0; j < 3; j++)
+            grad[j] = -s[1 + j] / n;
     return isfinite(f) ? f : INFINITY;
 }

@@ -7,8 +7,16 @@
  *   L = Γ(r+x) α^r β^s / Γ(r) · [ (α+T)^(−(r+x)) (β+T)^(−s) + s J ],
  *   J = ∫_{t_x}^{T} (α+τ)^(−(r+x)) (β+τ)^(−(s+1)) dτ,
  * where s J equals the note's s/(r+s+x) · A_0. J is computed in logs by tier__clv_log_powint
- * (2F1 at an argument in [0, 1), the note's α >= β / α < β branches), and the bracket by
- * log-sum-exp. The first term over the bracket is P(alive | x, t_x, T).
+ * (2F1 at an argument in [0, 1), the note's α >= β / α < β branches, or quadrature where that
+ * would be slow), and the bracket by log-sum-exp. The first term over the bracket is
+ * P(alive | x, t_x, T).
+ *
+ * The factor α^(r+x) β^s is taken into both terms of the bracket, so that no large terms cancel
+ * when a fit drifts to large parameters (r, α -> infinity is the limit of equal purchase rates):
+ *   log L = log (r)_x − x log α + logaddexp(−(r+x) log1p(T/α) − s log1p(T/β), log(s/β) + log Ĵ),
+ * with log Ĵ = log J + (r+x) log α + (s+1) log β from tier__clv_log_powint and log (r)_x from
+ * tier__lpoch. A plain evaluation loses ~1e-16 r log α absolutely: at r = 1e9 the noise of 1e-6
+ * defeats the numerical gradient (step 1e-5) and the optimiser crawls.
  *
  * Conditional expectation over (T, T+h]:
  *   E = P(alive) · (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+h))^(s−1)],
@@ -26,13 +34,16 @@
 
 #include "internal/clv.h"
 
-/* log of the bracket's first term and of s J. */
-static void bracket(double *l1, double *l2, const double *p, double x, double tx, double T)
+/* log of the bracket's terms times α^(r+x) β^s: the first term and s J; log_s_beta = log(s/β). */
+static void bracket(double *l1, double *l2, const double *p, double log_s_beta, double x, double tx, double T)
 {
     double r = p[0], alpha = p[1], s = p[2], beta = p[3];
-    *l1 = -(r + x) * log(alpha + T) - s * log(beta + T);
-    *l2 = log(s) + tier__clv_log_powint(r + x, s + 1.0, alpha, beta, tx, T);
+    double la = log1p(T / alpha), lb = log1p(T / beta);
+    *l1 = -(r + x) * la - s * lb;
+    *l2 = log_s_beta + tier__clv_log_powint_l(r, x, s, alpha, beta, tx, T, la, lb);
 }
+
+static double log_s_beta(const double *p) { return log(p[2]) - log(p[3]); }
 
 static double logaddexp(double a, double b)
 {
@@ -46,13 +57,9 @@ static double logaddexp(double a, double b)
 
 double tier__pnbd_ll(const double *p, double x, double tx, double T)
 {
-    double r = p[0], alpha = p[1], s = p[2], beta = p[3];
     double l1, l2;
-    bracket(&l1, &l2, p, x, tx, T);
-    double k = r * log(alpha) + s * log(beta);
-    if (x > 0.0)
-        k += tier__lgamma(r + x) - tier__lgamma(r);
-    return k + logaddexp(l1, l2);
+    bracket(&l1, &l2, p, log_s_beta(p), x, tx, T);
+    return tier__lpoch(p[0], x) - x * log(p[1]) + logaddexp(l1, l2);
 }
 
 /* ---- objective (gradient by central differences in clv_optim.c) ----------------------------- */
@@ -62,13 +69,13 @@ static int block(void *ctx, size_t bi)
     tier__clv_objctx *o = ctx;
     const tier__clv_counts *c = o->counts;
     size_t k0 = bi * TIER__CLV_BLOCK, k1 = k0 + TIER__CLV_BLOCK < c->n ? k0 + TIER__CLV_BLOCK : c->n;
-    double sll = 0.0;
+    double sll = 0.0, lsb = log_s_beta(o->p);
     size_t run = tier__clv_run_of(c->run, c->n_runs, k0);
     for (size_t k = k0; k < k1; k++) {
         while (k >= c->run[run + 1])
             run++;
         double l1, l2;
-        bracket(&l1, &l2, o->p, c->x[k], c->tx[k], c->T[k]);
+        bracket(&l1, &l2, o->p, lsb, c->x[k], c->tx[k], c->T[k]);
         sll += c->w[k] * (o->run_terms[run * TIER__CLV_RUN_TERMS] + logaddexp(l1, l2));
     }
     double *out = o->partial + bi * TIER__CLV_PARTIAL;
@@ -85,10 +92,10 @@ double tier__pnbd_objective(void *ctx, const double *theta, double *grad, int *e
     (void)grad; /* always NULL: numerical gradient */
     for (int j = 0; j < 4; j++)
         o->p[j] = exp(theta[j]);
-    double r = o->p[0], base = r * log(o->p[1]) + o->p[2] * log(o->p[3]);
+    double la = log(o->p[1]);
     for (size_t i = 0; i < c->n_runs; i++) {
         double x = c->x[c->run[i]];
-        o->run_terms[i * TIER__CLV_RUN_TERMS] = base + (x > 0.0 ? tier__lgamma(r + x) - tier__lgamma(r) : 0.0);
+        o->run_terms[i * TIER__CLV_RUN_TERMS] = tier__lpoch(o->p[0], x) - x * la;
     }
     o->grad = 0;
     double s[TIER__CLV_PARTIAL];
@@ -108,8 +115,9 @@ void tier__pnbd_predict(tier__clv_pred *out, const double *p, double x, double t
 {
     double r = p[0], alpha = p[1], s = p[2], beta = p[3];
     double l1, l2;
-    bracket(&l1, &l2, p, x, tx, T);
+    bracket(&l1, &l2, p, log_s_beta(p), x, tx, T);
     double pa = l2 == -INFINITY ? 1.0 : 1.0 / (1.0 + exp(l2 - l1));
+    double dead = l2 == -INFINITY ? 0.0 : 1.0 / (1.0 + exp(l1 - l2)); /* 1 − pa without cancelling */
     out->p_alive = (which & 1) ? pa : NAN;
     out->expected = NAN;
     out->p_zero = NAN;
@@ -121,9 +129,7 @@ void tier__pnbd_predict(tier__clv_pred *out, const double *p, double x, double t
     if (which & 4) {
         double A = alpha + T, B = beta + T;
         double stay = exp(-(r + x) * log1p(h / A) - s * log1p(h / B));
-        double die = h > 0.0 ? exp(log(s) + (r + x) * log(A) + s * log(B) +
-                                   tier__clv_log_powint(r + x, s + 1.0, A, B, 0.0, h))
-                             : 0.0;
-        out->p_zero = 1.0 - pa + pa * (stay + die);
+        double die = h > 0.0 ? exp(log(s) + tier__clv_log_powint(r, x, s, A, B, 0.0, h) - log(B)) : 0.0;
+        out->p_zero = dead + pa * (stay + die);
     }
 }

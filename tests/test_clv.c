@@ -8,7 +8,13 @@
  * - Limit cases with closed forms: Poisson purchasing without dropout, new customers.
  * - Parameter recovery from data simulated here from each model with a seeded generator, through
  *   the dataset (transactions) for BG/NBD, plus the calibration/holdout split.
- * - The scorer: outputs, discounted CLV, errors, save/load, thread independence. */
+ * - The scorer: outputs, discounted CLV, errors, save/load, thread independence.
+ * - Degenerate data (tests/cli/data/small.csv, a few customers with t_x = T or no repeats, a spend
+ *   model with identical values) for every model: the documented status, the limits named, the
+ *   log-likelihood against independent values (reference.py: NBD maxima, a Pareto/NBD point; a
+ *   Poisson closed form here), and the bound on the fit's log-likelihood evaluations.
+ * - Conformance with the literature on the CDNOW sample (examples/data/cdnow_sample.csv): BG/NBD,
+ *   Pareto/NBD and Gamma-Gamma estimates and log-likelihoods as published. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,6 +731,15 @@ static void test_save_load_threads(void **state)
     TIER_CHECK(tier_clv_spend_params(g1, a));
     TIER_CHECK(tier_clv_spend_params(g2, c));
     assert_memory_equal(g1, g2, sizeof g1);
+    /* the fit's diagnostics are saved too */
+    for (int part = 0; part < 2; part++) {
+        uint64_t ea, ec;
+        unsigned la, lc;
+        TIER_CHECK(tier_clv_fit_diagnostics(&ea, &la, a, (tier_clv_part)part));
+        TIER_CHECK(tier_clv_fit_diagnostics(&ec, &lc, c, (tier_clv_part)part));
+        assert_true(ea > 0 && ea == ec && la == lc);
+    }
+    TIER_EXPECT_ERROR(tier_clv_fit_diagnostics(NULL, NULL, a, (tier_clv_part)5), TIER_EINVAL, "unknown part");
     /* a corrupted file is rejected */
     FILE *f = fopen(path, "r+b");
     fseek(f, 40, SEEK_SET);
@@ -799,6 +814,354 @@ static void test_fit_csv_and_holdout(void **state)
     tier_dataset_free(full);
 }
 
+
+/* ---- degenerate data: limits and bounded work ------------------------------------------------ */
+
+/* The bound of include/tier/clv.h on the log-likelihood evaluations of one part's fit. */
+static uint64_t eval_bound(const tier_clv_options *o)
+{
+    return (uint64_t)(o->n_starts + 1) * (20u * (uint64_t)o->max_iter + 8u) + 12u;
+}
+
+/* A dataset-level line of reference.txt: "<kind> <name> params | n | value". */
+static double reference_line(const char *kind, const char *name, double *params, int n_params)
+{
+    FILE *f = fopen(test_data_path("clv/reference.txt"), "r");
+    assert_non_null(f);
+    char line[1024], k[16], nm[16];
+    double value = NAN;
+    while (fgets(line, sizeof line, f)) {
+        int pos = 0, used;
+        if (sscanf(line, "%15s %15s%n", k, nm, &pos) != 2 || strcmp(k, kind) || strcmp(nm, name))
+            continue;
+        for (int j = 0; j < n_params; j++) {
+            assert_int_equal(sscanf(line + pos, " %lf%n", &params[j], &used), 1);
+            pos += used;
+        }
+        assert_int_equal(sscanf(line + pos, " | %*d | %lf", &value), 1);
+    }
+    fclose(f);
+    assert_false(isnan(value));
+    return value;
+}
+
+typedef struct fit_result {
+    int rc;
+    double params[4], loglik;
+    int converged;
+    uint64_t n_evals;
+    unsigned limits;
+    char error[512];
+} fit_result;
+
+/* Fits the count (or spend) part with `o` on `ds` and collects what the tests check. */
+static fit_result fit_part(tier_dataset *ds, const tier_clv_options *o, tier_clv_part part)
+{
+    fit_result r;
+    memset(&r, 0, sizeof r);
+    tier_scorer *s = NULL;
+    TIER_CHECK(tier_clv_new(&s, o));
+    r.rc = tier_scorer_fit(s, ds);
+    snprintf(r.error, sizeof r.error, "%s", r.rc ? tier_last_error() : "");
+    if (!r.rc) {
+        if (part == TIER_CLV_COUNTS)
+            TIER_CHECK(tier_clv_params(r.params, NULL, s));
+        else
+            TIER_CHECK(tier_clv_spend_params(r.params, s));
+        TIER_CHECK(tier_clv_fit_info(&r.loglik, NULL, &r.converged, NULL, NULL, s, part));
+        TIER_CHECK(tier_clv_fit_diagnostics(&r.n_evals, &r.limits, s, part));
+        assert_true(r.n_evals > 0 && r.n_evals <= eval_bound(o));
+    }
+    tier_scorer_free(s);
+    return r;
+}
+
+#define EXPECT_IN(haystack, needle)                                                                \
+    do {                                                                                          \
+        if (!strstr((haystack), (needle)))                                                        \
+            fail_msg("'%s' lacks '%s'", (haystack), (needle));                                    \
+    } while (0)
+
+static void test_small_csv_limits(void **state)
+{
+    (void)state;
+    /* The CLI case `tier clv --clv-model pareto --spend none --order order_id small.csv`, which
+     * ran for over 5 minutes: 7 customers, 4 with repeat purchases. */
+    tier_csv_options csv = TIER_CSV_OPTIONS_INIT;
+    csv.order_column = "order_id";
+    tier_dataset *ds = NULL;
+    TIER_CHECK(tier_dataset_load_csv(&ds, NULL, test_data_path("../cli/data/small.csv"), &csv));
+    /* the features reference.py's SMALL was derived from (customers A and C) */
+    size_t row;
+    TIER_CHECK(tier_dataset_find(&row, ds, "A"));
+    EXPECT_CLOSE(col(ds, "t_x")[row], 74.0 + 2.0 / 24, 1e-12, 0, "A t_x");
+    EXPECT_CLOSE(col(ds, "T")[row], 84.0 + 14.0 / 24, 1e-12, 0, "A T");
+    TIER_CHECK(tier_dataset_find(&row, ds, "C"));
+    assert_true(col(ds, "repeat_count")[row] == 3 && col(ds, "t_x")[row] == 55 && col(ds, "T")[row] == 58);
+
+    /* Pareto/NBD: no maximum at finite parameters; the supremum has r, alpha -> infinity (no
+     * heterogeneity in purchase rates) and beta -> 0 with s small: not identified, an error. */
+    tier_clv_options o = TIER_CLV_OPTIONS_INIT;
+    o.model = TIER_CLV_PARETO_NBD;
+    fit_result r = fit_part(ds, &o, TIER_CLV_COUNTS);
+    assert_int_equal(r.rc, TIER_ENOTCONVERGED);
+    EXPECT_IN(r.error, "the Pareto/NBD fit did not converge: the likelihood keeps increasing as r -> infinity");
+    EXPECT_IN(r.error, "alpha -> infinity");
+    EXPECT_IN(r.error, "every customer buys at the same rate");
+    o.accept_unconverged = 1;
+    r = fit_part(ds, &o, TIER_CLV_COUNTS);
+    TIER_CHECK(r.rc);
+    print_message("small.csv Pareto/NBD: r=%g alpha=%g s=%g beta=%g ll=%.6f evals=%llu limits=%x\n", r.params[0],
+                  r.params[1], r.params[2], r.params[3], r.loglik, (unsigned long long)r.n_evals, r.limits);
+    assert_int_equal(r.converged, 0);
+    assert_int_equal(r.limits, 0xB); /* r, alpha, beta */
+    assert_true(r.params[0] > 1e8 && r.params[1] > 1e8 && r.params[3] < 1e-8);
+    EXPECT_CLOSE(r.params[0] / r.params[1], 0.2055, 0.01, 0, "purchase rate r/alpha"); /* 7 purchases in 34.07 weeks */
+    double pt[4];
+    double at_point = reference_line("pnbdat", "small", pt, 4);
+    assert_true(r.loglik >= at_point); /* at least as good as an independent search found */
+    double nbd[2], nbd_max = reference_line("nbdmax", "small", nbd, 2);
+    assert_true(r.loglik > nbd_max + 0.5); /* and clearly better than no dropout */
+
+    /* BG/NBD: the likelihood is largest without dropout (a -> 0, b -> infinity): the NBD model, a
+     * proper limit the fit converges onto, with the NBD maximum of reference.py. */
+    o = (tier_clv_options)TIER_CLV_OPTIONS_INIT;
+    r = fit_part(ds, &o, TIER_CLV_COUNTS);
+    TIER_CHECK(r.rc);
+    assert_int_equal(r.converged, 1);
+    assert_true(r.limits != 0 && (r.limits & ~0xCu) == 0); /* only a and b */
+    EXPECT_CLOSE(r.loglik, nbd_max, 1e-9, 0, "NBD maximum");
+    EXPECT_CLOSE(r.params[0], nbd[0], 1e-3, 0, "r");
+    EXPECT_CLOSE(r.params[1], nbd[1], 1e-3, 0, "alpha");
+    tier_dataset_free(ds);
+}
+
+static void test_degenerate_every_model(void **state)
+{
+    (void)state;
+    tier_clv_model models[2] = { TIER_CLV_BGNBD, TIER_CLV_PARETO_NBD };
+    /* No repeat purchase at all: the count models are not identified. */
+    double x0[3] = { 0, 0, 0 }, t0[3] = { 0, 0, 0 }, T0[3] = { 70, 140, 210 };
+    tier_dataset *ds = columns_ds(3, x0, t0, T0, NULL);
+    for (int m = 0; m < 2; m++) {
+        tier_clv_options o = column_opts(models[m], TIER_CLV_WEEKS);
+        fit_result r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        assert_int_equal(r.rc, TIER_EEMPTY);
+        EXPECT_IN(r.error, "none of the 3 customers has a repeat purchase");
+    }
+    tier_dataset_free(ds);
+
+    /* Three customers who bought at the same rate (0.1 a week) until the end of the window
+     * (t_x = T): the likelihood keeps increasing towards Poisson purchasing without dropout,
+     * whose maximum is sum(x) log(sum(x)/sum(T)) - sum(x) (each customer contributes
+     * lambda^x e^(-lambda T); lambda = 6/60). Not identified: an error, or with
+     * accept_unconverged a fit approaching that value from below with all four parameters at a
+     * limit. */
+    double x1[3] = { 1, 2, 3 }, t1[3] = { 70, 140, 210 };
+    double poisson = 6.0 * log(6.0 / 60.0) - 6.0;
+    ds = columns_ds(3, x1, t1, t1, NULL);
+    for (int m = 0; m < 2; m++) {
+        tier_clv_options o = column_opts(models[m], TIER_CLV_WEEKS);
+        fit_result r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        assert_int_equal(r.rc, TIER_ENOTCONVERGED);
+        EXPECT_IN(r.error, m ? "the Pareto/NBD fit did not converge" : "the BG/NBD fit did not converge");
+        EXPECT_IN(r.error, "every customer buys at the same rate");
+        EXPECT_IN(r.error, "the data show no dropout");
+        o.accept_unconverged = 1;
+        r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        TIER_CHECK(r.rc);
+        print_message("t_x = T, model %d: ll=%.9f (Poisson %.9f) evals=%llu limits=%x\n", m, r.loglik, poisson,
+                      (unsigned long long)r.n_evals, r.limits);
+        assert_int_equal(r.converged, 0);
+        assert_int_equal(r.limits, 0xF);
+        assert_true(r.loglik <= poisson + 1e-9 && r.loglik > poisson - 1e-4);
+    }
+    tier_dataset_free(ds);
+
+    /* Heterogeneous counts, every customer still buying at the end: no evidence of dropout,
+     * so both count models converge onto the NBD model (a proper limit: no error), with the NBD
+     * maximum of reference.py. */
+    double x2[5] = { 1, 1, 2, 8, 12 }, t2[5] = { 70, 70, 70, 70, 70 };
+    double nbd[2], nbd_max = reference_line("nbdmax", "txT", nbd, 2);
+    ds = columns_ds(5, x2, t2, t2, NULL);
+    for (int m = 0; m < 2; m++) {
+        tier_clv_options o = column_opts(models[m], TIER_CLV_WEEKS);
+        fit_result r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        TIER_CHECK(r.rc);
+        assert_int_equal(r.converged, 1);
+        assert_int_equal(r.limits, 0xC); /* a and b, or s and beta */
+        EXPECT_CLOSE(r.loglik, nbd_max, 1e-9, 0, "NBD maximum, model %d", m);
+        EXPECT_CLOSE(r.params[0], nbd[0], 1e-4, 0, "r, model %d", m);
+        EXPECT_CLOSE(r.params[1], nbd[1], 1e-4, 0, "alpha, model %d", m);
+    }
+    tier_dataset_free(ds);
+
+    /* Gamma-Gamma on three customers with the same mean value: the density of the means grows
+     * without bound as the spend model loses all variation (p, q -> infinity): an error. The
+     * count part has 3000 ordinary customers. */
+    ds = small_bg();
+    size_t n = tier_dataset_size(ds);
+    double *mv = malloc(n * sizeof *mv);
+    const double *x = col(ds, "cx");
+    int kept = 0;
+    for (size_t i = 0; i < n; i++)
+        mv[i] = x[i] >= 1 && kept < 3 ? (kept++, 20.0) : NAN;
+    assert_int_equal(kept, 3);
+    TIER_CHECK(tier_dataset_set_numeric(ds, "cm", mv));
+    free(mv);
+    tier_clv_options o = column_opts(TIER_CLV_BGNBD, TIER_CLV_WEEKS);
+    o.spend_column = "cm";
+    fit_result r = fit_part(ds, &o, TIER_CLV_SPEND);
+    assert_int_equal(r.rc, TIER_ENOTCONVERGED);
+    EXPECT_IN(r.error, "the Gamma-Gamma fit did not converge while p -> infinity");
+    EXPECT_IN(r.error, "q -> infinity");
+    o.accept_unconverged = 1;
+    r = fit_part(ds, &o, TIER_CLV_SPEND);
+    TIER_CHECK(r.rc);
+    print_message("Gamma-Gamma, equal values: p=%g q=%g gamma=%g ll=%g evals=%llu limits=%x\n", r.params[0],
+                  r.params[1], r.params[2], r.loglik, (unsigned long long)r.n_evals, r.limits);
+    assert_int_equal(r.converged, 0);
+    assert_true(r.params[0] > 1e9 && r.params[1] > 1e9);
+    tier_dataset_free(ds);
+}
+
+static void test_evaluation_budget(void **state)
+{
+    (void)state;
+    /* The budget binds: with max_iter 2 a healthy fit cannot converge, stops within
+     * (n_starts + 1) × (20 × 2 + 8) + 12 evaluations and says so. */
+    tier_dataset *ds = small_bg();
+    for (int m = 0; m < 2; m++) {
+        tier_clv_options o = column_opts(m ? TIER_CLV_PARETO_NBD : TIER_CLV_BGNBD, TIER_CLV_WEEKS);
+        o.max_iter = 2;
+        fit_result r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        assert_int_equal(r.rc, TIER_ENOTCONVERGED);
+        EXPECT_IN(r.error, "after 2 iterations");
+        o.accept_unconverged = 1;
+        r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        TIER_CHECK(r.rc);
+        assert_int_equal(r.converged, 0);
+        assert_true(r.n_evals <= 5 * (20 * 2 + 8) + 12);
+        /* and a normal fit needs far fewer evaluations than its bound */
+        o = column_opts(m ? TIER_CLV_PARETO_NBD : TIER_CLV_BGNBD, TIER_CLV_WEEKS);
+        r = fit_part(ds, &o, TIER_CLV_COUNTS);
+        TIER_CHECK(r.rc);
+        print_message("model %d: %llu evaluations (bound %llu), limits %x\n", m, (unsigned long long)r.n_evals,
+                      (unsigned long long)eval_bound(&o), r.limits);
+        assert_int_equal(r.converged, 1);
+        assert_int_equal(r.limits, 0);
+        assert_true(r.n_evals * 10 < eval_bound(&o));
+    }
+    tier_dataset_free(ds);
+}
+
+/* ---- conformance: CDNOW --------------------------------------------------------------------- */
+
+#define CDNOW_CAL_END 875664000 /* 1997-10-01 00:00 UTC: 39 weeks after 1997-01-01 */
+
+/* |got − published| within half a unit of the last published digit: equal up to rounding. */
+static void expect_published(double got, double published, double unit, const char *what)
+{
+    if (!(fabs(got - published) <= 0.5 * unit))
+        fail_msg("%s: %.6f, published %g (to %g)", what, got, published, unit);
+}
+
+static void test_cdnow_conformance(void **state)
+{
+    (void)state;
+    /* Fader, Hardie & Lee (2005) and Fader & Hardie's notes: calibration period 1997-01-01 to
+     * 1997-09-30 (39 weeks), weeks as the unit, 2,357 customers. The papers count every
+     * transaction record as a purchase. Eight records (eight customers' only ones) have a value
+     * of 0.00, which libtier does not count as a purchase (a purchase has an amount > 0); with
+     * `value` as the amount those eight customers drop out (2,349 left) and the estimates move
+     * beyond rounding (BG/NBD r 0.2439, alpha 4.4224, a 0.7925, b 2.4229, LL -9578.2). The
+     * number of CDs (>= 1 on every record) as the amount counts every record, as the papers do. */
+    tier_csv_options csv = TIER_CSV_OPTIONS_INIT;
+    csv.customer_column = "customer_id";
+    csv.time_column = "date";
+    csv.amount_column = "cds";
+    csv.time_format = "%Y%m%d";
+    static const struct {
+        tier_clv_model model;
+        double params[4], units[4], loglik;
+    } published[2] = {
+        { TIER_CLV_BGNBD, { 0.243, 4.414, 0.793, 2.426 }, { 1e-3, 1e-3, 1e-3, 1e-3 }, -9582.4 },
+        { TIER_CLV_PARETO_NBD, { 0.553, 10.578, 0.606, 11.669 }, { 1e-3, 1e-3, 1e-3, 1e-3 }, -9595.0 },
+    };
+    for (int m = 0; m < 2; m++) {
+        tier_clv_options o = TIER_CLV_OPTIONS_INIT;
+        o.model = published[m].model;
+        o.unit = TIER_CLV_WEEKS;
+        tier_scorer *s = NULL;
+        tier_dataset *ds = NULL;
+        TIER_CHECK(tier_clv_fit_csv(&s, &ds, example_data_path("cdnow_sample.csv"), &csv, CDNOW_CAL_END, &o));
+        double p[4], ll;
+        size_t n;
+        int conv;
+        unsigned limits;
+        TIER_CHECK(tier_clv_params(p, NULL, s));
+        TIER_CHECK(tier_clv_fit_info(&ll, NULL, &conv, &n, NULL, s, TIER_CLV_COUNTS));
+        TIER_CHECK(tier_clv_fit_diagnostics(NULL, &limits, s, TIER_CLV_COUNTS));
+        print_message("CDNOW %s: %.6f %.6f %.6f %.6f LL %.4f n %zu\n", m ? "Pareto/NBD" : "BG/NBD", p[0], p[1], p[2],
+                      p[3], ll, n);
+        assert_int_equal(n, 2357);
+        assert_int_equal(conv, 1);
+        assert_int_equal(limits, 0);
+        for (int j = 0; j < 4; j++)
+            expect_published(p[j], published[m].params[j], published[m].units[j], "parameter");
+        expect_published(ll, published[m].loglik, 0.1, "log-likelihood");
+        tier_scorer_free(s);
+        tier_dataset_free(ds);
+    }
+
+    /* Gamma-Gamma (Fader & Hardie, "The Gamma-Gamma model of monetary value", 2013): fitted on the
+     * mean value of the calibration-period repeat purchase days of the 946 customers with any,
+     * same-day purchases added up: a dataset of the calibration transactions, features at its
+     * end. */
+    const char *cal_path = test_temp_path("cdnow_calibration.csv");
+    FILE *in = fopen(example_data_path("cdnow_sample.csv"), "r"), *out = fopen(cal_path, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    char line[256];
+    for (int first = 1; fgets(line, sizeof line, in); first = 0) {
+        const char *date = strchr(strchr(line, ',') + 1, ',') + 1; /* master_id,customer_id,date,... */
+        if (first || strncmp(date, "19971001", 8) < 0)
+            fputs(line, out);
+    }
+    fclose(in);
+    fclose(out);
+    csv.amount_column = "value";
+    csv.as_of = CDNOW_CAL_END;
+    tier_dataset *cal = NULL;
+    TIER_CHECK(tier_dataset_load_csv(&cal, NULL, cal_path, &csv));
+    tier_clv_options o = TIER_CLV_OPTIONS_INIT;
+    o.spend_column = "repeat_spend";
+    tier_scorer *s = NULL;
+    TIER_CHECK(tier_clv_new(&s, &o));
+    TIER_CHECK(tier_scorer_fit(s, cal));
+    double g[3];
+    size_t n;
+    int conv;
+    TIER_CHECK(tier_clv_spend_params(g, s));
+    TIER_CHECK(tier_clv_fit_info(NULL, NULL, &conv, &n, NULL, s, TIER_CLV_SPEND));
+    print_message("CDNOW Gamma-Gamma: p %.6f q %.6f gamma %.6f n %zu\n", g[0], g[1], g[2], n);
+    assert_int_equal(n, 946);
+    assert_int_equal(conv, 1);
+    expect_published(g[0], 6.25, 0.01, "p");
+    expect_published(g[1], 3.74, 0.01, "q");
+    expect_published(g[2], 15.44, 0.01, "gamma");
+    tier_scorer_free(s);
+    tier_dataset_free(cal);
+
+    /* With the dollar value as the amount the eight 0.00 customers are left out (see above). */
+    tier_scorer *v = NULL;
+    csv.as_of = TIER_AS_OF_AUTO;
+    TIER_CHECK(tier_clv_fit_csv(&v, NULL, example_data_path("cdnow_sample.csv"), &csv, CDNOW_CAL_END, NULL));
+    TIER_CHECK(tier_clv_fit_info(NULL, NULL, NULL, &n, NULL, v, TIER_CLV_COUNTS));
+    assert_int_equal(n, 2349);
+    tier_scorer_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +1178,10 @@ int main(void)
         cmocka_unit_test(test_degenerate_data),
         cmocka_unit_test(test_save_load_threads),
         cmocka_unit_test(test_fit_csv_and_holdout),
+        cmocka_unit_test(test_small_csv_limits),
+        cmocka_unit_test(test_degenerate_every_model),
+        cmocka_unit_test(test_evaluation_budget),
+        cmocka_unit_test(test_cdnow_conformance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

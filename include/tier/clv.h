@@ -43,8 +43,27 @@
  * mean log-likelihood in log-parameters <= tier_clv_options::tol) and how many starts reached the
  * same optimum. Fitting fails with ::TIER_EEMPTY when no customer has a repeat purchase (the count
  * models are then not identified), and with ::TIER_ENOTCONVERGED when the best start did not
- * converge — typically a parameter running to 0 or infinity on data the model does not describe —
- * unless tier_clv_options::accept_unconverged is set. A failed fit keeps the previous fit.
+ * converge, unless tier_clv_options::accept_unconverged is set. A failed fit keeps the previous
+ * fit.
+ *
+ * @par Bounded work, and likelihoods without a maximum
+ * No input makes a fit run long: every BFGS run stops after tier_clv_options::max_iter iterations
+ * or 20 × max_iter log-likelihood evaluations, and each evaluation has a bounded cost per distinct
+ * customer (tier_clv_fit_diagnostics() has the figures and reports the count). On small or
+ * degenerate data the likelihood often has no maximum at finite parameters: it keeps increasing as
+ * parameters run to 0 or infinity, where the model degenerates into a simpler one. The fit finds
+ * such limits (by probing the likelihood further along each direction, after BFGS stops) and
+ * reports them by tier_clv_fit_diagnostics(). A "no dropout" limit (BG/NBD a -> 0 or b ->
+ * infinity; Pareto/NBD s -> 0 or beta -> infinity) leaves the NBD model — Gamma-distributed
+ * purchase rates, no churn — a proper model that real data often support over a short period: the
+ * fit converges onto it (its predictions are the limit's: P(alive) 1 under BG/NBD, near 1 under
+ * Pareto/NBD). Any other limit — equal purchase or dropout rates for every customer, a spend model
+ * without variation, a single parameter running off — means the data do not identify the model:
+ * the fit does not converge, and the ::TIER_ENOTCONVERGED message names the model, the
+ * parameters, their values and what the limit means, for example "the Pareto/NBD fit did not
+ * converge: the likelihood keeps increasing as r -> infinity (1.5e+10) and alpha -> infinity
+ * (7.2e+10): every customer buys at the same rate; ...". A fit kept with accept_unconverged has
+ * finite (extreme) parameters whose predictions approximate those of the limit.
  *
  * @par Outputs (numeric, in this order, each name after the output prefix)
  * | column | value |
@@ -218,6 +237,40 @@ TIER_API int tier_clv_spend_params(double *params, const tier_scorer *clv);
 TIER_API int tier_clv_fit_info(double *loglik, unsigned int *n_iter, int *converged,
                                size_t *n_customers, unsigned int *n_agree, const tier_scorer *clv,
                                tier_clv_part part);
+
+/**
+ * @brief The work a fit did, and the parameters it found running to 0 or infinity.
+ *
+ * The work of a fit is bounded whatever the data: each BFGS run (a start, or the refinement on
+ * all data) stops after tier_clv_options::max_iter iterations or 20 × max_iter log-likelihood
+ * evaluations, whichever comes first, and every evaluation has a bounded cost per distinct
+ * customer: for BG/NBD and Gamma-Gamma a few logarithms, for Pareto/NBD at most four series of
+ * up to 2,000 terms and an adaptive quadrature of at most 1,410 points (a few dozen terms in
+ * typical calls). A Pareto/NBD fit on a handful of customers whose likelihood runs off to a limit
+ * thus takes a fraction of a second.
+ *
+ * A parameter "runs to a limit" when the optimiser left it at the edge of its search range
+ * (e^±25), or when the likelihood a factor e^10 further along a direction that moves it, or it and
+ * its partner (r and alpha; a and b; s and beta; q and gamma; p up and gamma down), is no lower
+ * than at the fitted point: the supremum lies at 0 or infinity, where the model degenerates into
+ * a simpler one. See the file description for which limits still count as converged ("no
+ * dropout") and which fail with ::TIER_ENOTCONVERGED.
+ *
+ * @param n_evals Receives the number of evaluations of the log-likelihood over all the customers
+ *        a run worked on (all starts, the refinement on all data when the starts ran on a sample,
+ *        and the limit probes; a numerical gradient counts 2 per parameter): at most
+ *        (n_starts + 1) × (20 × max_iter + 8) + 12. 0 for a model saved by a libtier without this
+ *        function. May be NULL.
+ * @param limits Receives a bit mask: bit j set when parameter j (in the order of
+ *        tier_clv_params() or tier_clv_spend_params()) runs to a limit; 0 for a fit with a
+ *        finite maximum. May be NULL.
+ * @param clv A fitted CLV scorer.
+ * @param part ::TIER_CLV_COUNTS or ::TIER_CLV_SPEND.
+ * @return ::TIER_OK; ::TIER_EINVAL (NULL, not a CLV scorer, unknown part, spend part without a
+ *         spend model); ::TIER_ENOTFITTED.
+ */
+TIER_API int tier_clv_fit_diagnostics(uint64_t *n_evals, unsigned int *limits, const tier_scorer *clv,
+                                      tier_clv_part part);
 
 /* ---- the models on plain arrays ------------------------------------------------------------- */
 

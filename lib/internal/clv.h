@@ -32,6 +32,11 @@
 double tier__lgamma(double x);
 /* ψ(x) = d/dx log Γ(x), x > 0. Relative error ~1e-15. */
 double tier__digamma(double x);
+/* log Γ(r + x) − log Γ(r) = log of the rising factorial (r)_x, and ψ(r + x) − ψ(r), for r > 0,
+ * x >= 0, without the cancellation of the plain differences when r is large (a fit drifting to
+ * r -> infinity would otherwise see noise of ~1e-16 r log r). */
+double tier__lpoch(double r, double x);
+double tier__dpoch(double r, double x);
 /* log(1 + exp(v)) without overflow. */
 double tier__log1pexp(double v);
 /* log(exp(a) - exp(b)) for a >= b (−inf when equal). */
@@ -46,10 +51,25 @@ double tier__logdiffexp(double a, double b);
 #define TIER__HYP2F1_MAX_TERMS 4000000
 double tier__hyp2f1(double a, double b, double c, double z);
 
-/* log ∫_{t0}^{t1} (A + u)^(−p) (B + u)^(−q) du for A, B > 0, p, q > 0, p + q > 1,
- * 0 <= t0 <= t1 <= +inf (−inf when t0 == t1). The integral is written with 2F1 at an argument in
- * [0, 1) (Fader & Hardie's form for the Pareto/NBD likelihood). NaN if 2F1 fails. */
-double tier__clv_log_powint(double p, double q, double A, double B, double t0, double t1);
+/* log ∫_{t0}^{t1} (1 + u/A)^(−(r+x)) (1 + u/B)^(−(s+1)) du = log J + (r+x) log A + (s+1) log B
+ * with J = ∫_{t0}^{t1} (A + u)^(−(r+x)) (B + u)^(−(s+1)) du, the integral of the Pareto/NBD
+ * likelihood, for A, B, r, s > 0, x >= 0, 0 <= t0 <= t1 <= +inf (−inf when t0 == t1). The
+ * normalised form keeps (r+x) log A and the like (huge when a fit drifts to large parameters) out
+ * of the sums, and the exponents are passed apart so that s, and r + x − 1 (which take the role of
+ * c − a − b below), keep their digits however small. Computed as the difference of two tails,
+ * each written with 2F1(1, p; c; z) at z in [0, 1) (Fader & Hardie's form), where that 2F1 needs
+ * no series longer than TIER__PNBD_SERIES_TERMS terms and the difference keeps its digits; else
+ * by adaptive Gauss–Kronrod quadrature of the integral (a smooth log-concave integrand after a
+ * change of variable) with at most TIER__PNBD_QUAD_PANELS panels. Bounded cost for every
+ * argument: at most 4 series of TIER__PNBD_SERIES_TERMS terms and 1,410 quadrature points plus a
+ * bisection of ~60 steps (clv_special.c has the exact bound). Relative accuracy ~1e-13. */
+#define TIER__PNBD_SERIES_TERMS 2000
+#define TIER__PNBD_QUAD_PANELS 48
+double tier__clv_log_powint(double r, double x, double s, double A, double B, double t0, double t1);
+/* The same, with l1a = log1p(t1/A) and l1b = log1p(t1/B), which the Pareto/NBD likelihood needs
+ * anyway, passed in. */
+double tier__clv_log_powint_l(double r, double x, double s, double A, double B, double t0, double t1, double l1a,
+                              double l1b);
 
 /* ---- optimisation (clv_optim.c) ------------------------------------------------------------- */
 
@@ -68,17 +88,21 @@ typedef struct tier__clv_optim {
     unsigned max_iter;   /* per start */
     double gtol;         /* convergence: max |gradient| <= gtol */
     int analytic;        /* 1: the objective fills grad; 0: central differences */
+    uint64_t max_evals;  /* per start: objective evaluations (a numerical gradient counts 2 dim) */
 } tier__clv_optim;
 
 typedef struct tier__clv_optres {
     double theta[TIER__CLV_MAX_PARAMS];
     double f;            /* objective at theta */
-    double gmax;         /* max |gradient| at theta */
+    double gmax;         /* max |gradient| at theta over the parameters not frozen at the box */
     unsigned n_iter;
-    int converged;
+    int converged;       /* gradient criterion met (over the parameters not frozen at the box) */
+    unsigned at_bound;   /* bit j: theta[j] ended at ±TIER__CLV_THETA_BOUND */
+    uint64_t n_evals;    /* objective evaluations used (<= max_evals) */
 } tier__clv_optres;
 
-/* BFGS from theta0. Errors: a negative status from the objective. */
+/* BFGS from theta0 (clv_optim.c has the details). Errors: a negative status from the
+ * objective. */
 int tier__clv_bfgs(tier__clv_optres *res, const tier__clv_optim *o, tier__clv_objective fn, void *ctx,
                    const double *theta0);
 

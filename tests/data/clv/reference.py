@@ -11,6 +11,10 @@ Every line is  <kind> <model> <params...> | <inputs...> | <value>  with whitespa
   ggll  gg           p q gamma            | x m            | Gamma-Gamma log density of the mean
   ggexp gg           p q gamma            | x m            | E[M | x, m]
   dclv  bgnbd|pnbd   ... delta            | x t_x T h      | ∫_0^h e^(-delta u) dE[X(T, T+u)]
+  nbdmax <data>      r alpha              | n              | max log-likelihood of the NBD model
+  pnbdat <data>      r alpha s beta       | n              | Pareto/NBD log-likelihood at a point
+(the last two for tests/test_clv.c's degenerate data sets, defined below; test_reference_values
+skips them).
 The formulas are the published ones, written straight from the papers with mpmath's own
 special functions (hyp2f1, beta, gamma, quad) — not the library's rearrangements:
   BG/NBD: Fader, Hardie & Lee (2005) eqs. (6), (10) and the P(alive) expression;
@@ -18,6 +22,10 @@ special functions (hyp2f1, beta, gamma, quad) — not the library's rearrangemen
   P(no purchase) = L(x, t_x, T + h) / L(x, t_x, T) (the likelihood is the probability of the
   observed history with no purchase after t_x), an identity independent of the library's
   derivation; the Pareto/NBD likelihood is also checked against direct numerical integration.
+Pareto/NBD at extreme parameters (where a fit on degenerate data drifts: alpha/beta up to e^50,
+s or r down to 1e-11, r and alpha up to 1e10) uses the integral, evaluated by quadrature in
+w = log(beta + u), where the integrand is smooth, and checked against quadrature in u with
+breakpoints at geometric distances from t_x (mpmath's hyp2f1 is not reliable at such parameters).
 """
 import mpmath as mp
 
@@ -59,6 +67,42 @@ def pnbd_ll_quad(r, al, s, be, x, tx, T):
     J = mp.quad(lambda u: (al + u)**(-(r + x)) * (be + u)**(-(s + 1)), [tx, T]) if T > tx else 0
     L = mp.gamma(r + x) * al**r * be**s / mp.gamma(r) * ((al + T)**(-(r + x)) * (be + T)**(-s) + s * J)
     return mp.log(L)
+
+
+def pnbd_J_log(r, al, s, be, x, tx, T):
+    """J α^(r+x) β^(s+1) = ∫ (1 + u/α)^(−(r+x)) (1 + u/β)^(−(s+1)) du over [t_x, T], in w = log(β + u).
+    mp.quad's tolerance is absolute: the integrand is scaled to 1 at the lower end."""
+    if T == tx:
+        return mp.mpf(0)
+    lf = lambda w: w - (r + x) * mp.log1p((mp.exp(w) - be) / al) - (s + 1) * mp.log1p((mp.exp(w) - be) / be)
+    w0 = mp.log(be + tx)
+    c = lf(w0)
+    return mp.exp(c) * mp.quad(lambda w: mp.exp(lf(w) - c), mp.linspace(w0, mp.log(be + T), 41))
+
+
+def pnbd_J_u(r, al, s, be, x, tx, T):
+    """The same in u, with breakpoints at geometric distances from t_x."""
+    if T == tx:
+        return mp.mpf(0)
+    geo = [tx + d for d in (min(al, be) * mp.mpf(10)**k for k in range(-2, 40)) if tx + d < T]
+    pts = sorted(set(geo + list(mp.linspace(tx, T, 11))))
+    lg = lambda u: -(r + x) * mp.log1p(u / al) - (s + 1) * mp.log1p(u / be)
+    c = lg(tx)
+    return mp.exp(c) * mp.quad(lambda u: mp.exp(lg(u) - c), pts)
+
+
+def pnbd_ll_ext(r, al, s, be, x, tx, T):
+    J = pnbd_J_log(r, al, s, be, x, tx, T)
+    J2 = pnbd_J_u(r, al, s, be, x, tx, T)
+    assert abs(J - J2) <= mp.mpf(10)**-25 * J, (r, al, s, be, x, tx, T, J, J2)
+    # L = Γ(r+x)/Γ(r) α^(−x) [(1 + T/α)^(−(r+x)) (1 + T/β)^(−s) + s J α^(r+x) β^(s+1) / β]
+    first = mp.exp(-(r + x) * mp.log1p(T / al) - s * mp.log1p(T / be))
+    return mp.loggamma(r + x) - mp.loggamma(r) - x * mp.log(al) + mp.log(first + s * J / be)
+
+
+def pnbd_palive_ext(r, al, s, be, x, tx, T):
+    first = mp.loggamma(r + x) - mp.loggamma(r) - x * mp.log(al) - (r + x) * mp.log1p(T / al) - s * mp.log1p(T / be)
+    return mp.exp(first - pnbd_ll_ext(r, al, s, be, x, tx, T))
 
 
 def pnbd_palive(r, al, s, be, x, tx, T):
@@ -141,6 +185,31 @@ for p in PN:
             p0 = mp.exp(pnbd_ll(*mpp, x, mp.mpf(tx), mp.mpf(T + h)) - ll)
             line("p0", "pnbd", p, (x, tx, T, h), p0)
 
+PN_EXT = [  # where fits on degenerate data drift (tests/test_clv.c): the small.csv limit (r, alpha
+            # -> inf, beta -> 0); s -> 0 with beta/alpha = 2e-22; r -> 0 with alpha/beta = 2e-22;
+            # s, beta -> inf (equal dropout rates)
+    (1.47127e10, 7.15829e10, 0.011986, 1.38879e-11),
+    (0.5, 7.2e10, 1e-11, 1.4e-11),
+    (1e-11, 1.4e-11, 2.5, 7.2e10),
+    (2.0, 1.0, 2.5e6, 1.9e8),
+]
+for p in PN_EXT:
+    mpp = list(map(mp.mpf, p))
+    for (x, tx, T) in CUST:
+        ll = pnbd_ll_ext(*mpp, x, mp.mpf(tx), mp.mpf(T))
+        line("ll", "pnbd", p, (x, tx, T), ll)
+        pa = pnbd_palive_ext(*mpp, x, mp.mpf(tx), mp.mpf(T))
+        line("palive", "pnbd", p, (x, tx, T), pa)
+        for h in H[1:]:
+            r, al, s, be = mpp
+            if s == 1:
+                g = mp.log((be + T + h) / (be + T))
+            else:
+                g = (1 - ((be + T) / (be + T + h))**(s - 1)) / (s - 1)
+            line("exp", "pnbd", p, (x, tx, T, h), pa * (r + x) * (be + T) / (al + T) * g)
+            p0 = mp.exp(pnbd_ll_ext(*mpp, x, mp.mpf(tx), mp.mpf(T + h)) - ll)
+            line("p0", "pnbd", p, (x, tx, T, h), p0)
+
 GG = [(6.25, 3.74, 15.44), (0.5, 1.5, 200.0), (20.0, 10.0, 1.0)]
 for p in GG:
     mpp = list(map(mp.mpf, p))
@@ -158,3 +227,43 @@ for model, p, f in [("bgnbd", BG[0], bgnbd_exp), ("pnbd", PN[0], pnbd_exp)]:
         v = mp.quad(lambda u: mp.exp(-delta * u) * mp.diff(E, u), [0, h])
         print("dclv", model, " ".join(repr(float(q)) for q in p), repr(float(delta)), "|",
               x, tx, T, float(h), "|", mp.nstr(v, 20))
+
+# ---- degenerate data sets of tests/test_clv.c -----------------------------------------------
+
+# tests/cli/data/small.csv with order ids (same-day purchases merged; as_of = last transaction + 1
+# day = 2011-03-31 00:00): (x, t_x, T) in days of the customers with a purchase, A C G H with
+# repeats, B D E without (B's -10 is a return; F only returned something; the row without an id is
+# skipped). A: 2011-01-05 10:00, 02-10 09:30, 03-20 12:00; B: 01-15; C: 02-01, 02-15, 03-01,
+# 03-28; D: 03-30; E: 01-02; G: 03-15, 03-16; H: 01-10, 02-10, 03-10.
+SMALL = [(2, 74 + mp.mpf(2) / 24, 84 + mp.mpf(14) / 24), (0, 0, 75), (3, 55, 58), (0, 0, 1), (0, 0, 88),
+         (1, 1, 16), (2, 59, 80)]
+SMALL = [(x, mp.mpf(tx) / 7, mp.mpf(T) / 7) for (x, tx, T) in SMALL]  # weeks
+# Every customer bought last at the end of the window (t_x = T = 10 weeks), counts overdispersed:
+# the likelihood is largest without dropout, so BG/NBD and Pareto/NBD fits both end on the NBD
+# model, whose maximum is computed here.
+TXT = [(x, mp.mpf(10), mp.mpf(10)) for x in (1, 1, 2, 8, 12)]
+
+
+def nbd_ll(lr, la, data):
+    r, al = mp.exp(lr), mp.exp(la)
+    return sum(mp.loggamma(r + x) - mp.loggamma(r) + r * la - (r + x) * mp.log(al + T) for (x, tx, T) in data)
+
+
+def nbd_max(data):
+    import scipy.optimize
+    f = lambda v: -float(nbd_ll(mp.mpf(v[0]), mp.mpf(v[1]), data))
+    v = scipy.optimize.minimize(f, [0.0, 1.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13}).x
+    g = lambda a, b: [mp.diff(lambda t: nbd_ll(t, b, data), a), mp.diff(lambda t: nbd_ll(a, t, data), b)]
+    lr, la = mp.findroot(g, (mp.mpf(v[0]), mp.mpf(v[1])))
+    return mp.exp(lr), mp.exp(la), nbd_ll(lr, la, data)
+
+
+for name, data in (("small", SMALL), ("txT", TXT)):
+    r, al, v = nbd_max(data)
+    print("nbdmax", name, repr(float(r)), repr(float(al)), "|", len(data), "|", mp.nstr(v, 20))
+
+# A point of the Pareto/NBD likelihood of small.csv better than the NBD maximum, found by a
+# Nelder-Mead search in log-parameters from (1.37, 3.3, -3, -3): the fit must do at least as well.
+PT = tuple(float(mp.exp(t)) for t in (26.01326504, 27.60036717, -3.51376695, -9.46566754))
+v = sum(pnbd_ll_ext(*map(mp.mpf, PT), x, tx, T) for (x, tx, T) in SMALL)
+print("pnbdat", "small", " ".join(repr(q) for q in PT), "|", len(SMALL), "|", mp.nstr(v, 20))
