@@ -121,6 +121,25 @@ static const char *unit_name(tier_clv_unit u)
     return u == TIER_CLV_WEEKS ? "weeks" : "days";
 }
 
+/* A fit whose likelihood is largest at 0 or infinity says so: converged, that is the no-dropout
+ * limit (the NBD model); kept unconverged, the parameters only approximate the limit. */
+static void print_limits(FILE *f, const tier_scorer *s, tier_clv_part part,
+                         const char *const *names, int converged)
+{
+    unsigned limits = 0;
+    if (tier_clv_fit_diagnostics(NULL, &limits, s, part) != TIER_OK || !limits)
+        return;
+    fprintf(f, "  note: the likelihood is largest at a limit of the model (");
+    const char *sep = "";
+    for (unsigned j = 0; j < (part == TIER_CLV_SPEND ? 3u : 4u); j++)
+        if (limits & (1u << j)) {
+            fprintf(f, "%s%s", sep, names[j]);
+            sep = ", ";
+        }
+    fprintf(f, " -> 0 or infinity)%s\n",
+            converged ? ": no dropout, the NBD model" : "; the values shown approximate it");
+}
+
 void print_clv_fit(FILE *f, const tier_scorer *s, const clv_cfg *c)
 {
     double p[4], ll;
@@ -143,6 +162,7 @@ void print_clv_fit(FILE *f, const tier_scorer *s, const clv_cfg *c)
         fprintf(f, "  %-6s %.6g\n", (model == TIER_CLV_BGNBD ? bg : pn)[i], p[i]);
     fprintf(f, "  log-likelihood %.4f, %u iterations, %s (%u of %u starts agree)\n", ll, iter,
             conv ? "converged" : "NOT converged", agree, o.n_starts);
+    print_limits(f, s, TIER_CLV_COUNTS, model == TIER_CLV_BGNBD ? bg : pn, conv);
     double g[3];
     if (c->spend_column && tier_clv_spend_params(g, s) == TIER_OK &&
         tier_clv_fit_info(&ll, &iter, &conv, &n, &agree, s, TIER_CLV_SPEND) == TIER_OK) {
@@ -151,6 +171,8 @@ void print_clv_fit(FILE *f, const tier_scorer *s, const clv_cfg *c)
         fprintf(f, "  p      %.6g\n  q      %.6g\n  gamma  %.6g\n", g[0], g[1], g[2]);
         fprintf(f, "  log-likelihood %.4f, %u iterations, %s (%u of %u starts agree)\n", ll,
                 iter, conv ? "converged" : "NOT converged", agree, o.n_starts);
+        static const char *const gg[] = { "p", "q", "gamma" };
+        print_limits(f, s, TIER_CLV_SPEND, gg, conv);
     }
     tier_clear_error();
 }
