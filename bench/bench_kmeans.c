@@ -3,23 +3,34 @@
  *
  *   bench_kmeans --n N --d D --k K [--seed S] --data-dir DIR [--threads 1,2] [--runs R]
  *                [--gen-only] [--max-iter M]
+ *   bench_kmeans --warm MIB
  *
  * Data: N rows of D features around K Gaussian blobs (means ~ N(0, 16 * 3 / D) per feature,
  * spread 1.5, so the blobs overlap as real customer segments do, alike for every D), generated
- * with a fixed seed (xoshiro256**,
- * Box-Muller) and written once to DIR as raw little-endian float64 files that the Python side
- * reads with numpy.fromfile:
+ * with a fixed seed (xoshiro256**, Box-Muller) and written once to DIR as raw little-endian
+ * float64 files that the Python side reads with numpy.fromfile:
  *   kmeans-nN-dD-kK-sS.x.f64      N x D, row-major
  *   kmeans-nN-dD-kK-sS.init.f64   K x D initial centers (K distinct rows chosen by the seed)
  *
+ * --warm MIB only allocates, touches and frees MIB MiB, then exits: run_kmeans.sh runs it once
+ * before the timed processes, because the first touch of memory on a fresh VM is slow and would
+ * otherwise land in the timed runs (in its own process, so that it does not count in the peak RSS).
+ *
  * Timed (best wall time of R runs), each through the public API on a tier_dataset whose columns
- * f0..f<D-1> hold the data (building the dataset is not timed):
+ * f0..f<D-1> hold the data (building the dataset is not timed), at every thread count T:
  *   fit      tier_scorer_fit(): validation, tolerance, iterations, labels, inertia, statistics —
- *            from the given centers, raw features, tol 1e-4, for algorithm lloyd and hamerly;
+ *            from the given centers, raw features, tol 1e-4, for algorithm lloyd, hamerly and
+ *            auto; and the same fit stopped after one iteration (max_iter 1, "fit1"), so that
+ *            (fit - fit1) / (iterations - 1) is the cost of one more iteration without the
+ *            fixed costs (validation, statistics, the final labelling);
  *   kmeans++ tier_kmeans_initial_centers() with TIER_KMEANS_INIT_PLUSPLUS (data preparation +
- *            greedy k-means++, 2 + floor(ln K) trials).
- * Also timed: one read pass over the feature columns ("pass"), the floor an iteration is
- * compared with.
+ *            greedy k-means++, 2 + floor(ln K) trials);
+ *   pass     one memory pass over the data as k-means reads it, the floor an iteration is
+ *            compared with: T threads, each summing a contiguous share of the rows, 32 rows of
+ *            every feature column at a time (the dataset's own columns, which k-means reads in
+ *            place when the features are raw: the same memory, layout and order). Best of
+ *            max(R, 10) runs after a warm-up run, so the data are as warm as an iteration finds
+ *            them (every iteration follows another one over the same data).
  * Output: "key value ..." lines (see run_kmeans.sh), including a label checksum that
  * kmeans_sklearn.py computes the same way, the process's peak RSS before and after the timed work,
  * and the peak of the scorer's own allocations (a counting allocator): the working memory of
@@ -28,6 +39,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +225,99 @@ static long long label_hash(const double *cluster, size_t n)
     return h;
 }
 
+/* One memory pass over the feature columns with T threads (see the header comment). */
+typedef struct pass_share {
+    const double *const *col;
+    size_t d, r0, r1;
+    double sum;
+} pass_share;
+
+static void *pass_thread(void *arg)
+{
+    pass_share *ps = arg;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (size_t t0 = ps->r0; t0 < ps->r1; t0 += 32) {
+        size_t t1 = t0 + 32 < ps->r1 ? t0 + 32 : ps->r1;
+        for (size_t j = 0; j < ps->d; j++) {
+            const double *v = ps->col[j];
+            size_t i = t0;
+            for (; i + 4 <= t1; i += 4) { /* 4 chains: bound by memory, not by add latency */
+                a0 += v[i];
+                a1 += v[i + 1];
+                a2 += v[i + 2];
+                a3 += v[i + 3];
+            }
+            for (; i < t1; i++)
+                a0 += v[i];
+        }
+    }
+    ps->sum = a0 + a1 + a2 + a3;
+    return NULL;
+}
+
+static double pass_seconds(const tier_dataset *ds, size_t n, size_t d, unsigned threads, int runs,
+                           double *sink)
+{
+    const double *col[8];
+    for (size_t j = 0; j < d; j++)
+        if (tier_dataset_numeric(&col[j], ds, FEATURES[j]))
+            die("tier_dataset_numeric");
+    pass_share share[64];
+    pthread_t tid[64];
+    if (threads < 1 || threads > 64) {
+        fprintf(stderr, "bench_kmeans: 1 to 64 threads\n");
+        exit(2);
+    }
+    double best = INFINITY;
+    for (int r = 0; r <= runs; r++) { /* run 0 warms up */
+        double t0 = now();
+        for (unsigned t = 0; t < threads; t++) {
+            share[t] = (pass_share){ col, d, n * t / threads / 32 * 32, n * (t + 1) / threads / 32 * 32, 0.0 };
+            if (t + 1 == threads)
+                share[t].r1 = n;
+            if (t > 0 && pthread_create(&tid[t], NULL, pass_thread, &share[t]) != 0) {
+                fprintf(stderr, "bench_kmeans: pthread_create failed\n");
+                exit(1);
+            }
+        }
+        pass_thread(&share[0]);
+        for (unsigned t = 1; t < threads; t++)
+            pthread_join(tid[t], NULL);
+        double dt = now() - t0;
+        for (unsigned t = 0; t < threads; t++)
+            *sink += share[t].sum;
+        if (r > 0 && dt < best)
+            best = dt;
+    }
+    return best;
+}
+
+/* Touches and frees `mib` MiB so that the memory the timed runs get is no longer fresh. */
+static void warm_memory(size_t mib)
+{
+    size_t bytes = mib << 20;
+    char *p = bytes ? malloc(bytes) : NULL;
+    if (!p)
+        return;
+    for (size_t i = 0; i < bytes; i += 4096)
+        p[i] = 1;
+    free(p);
+}
+
+/* Best wall time of `runs` fits. */
+static double fit_seconds(tier_scorer *sc, const tier_dataset *ds, int runs)
+{
+    double best = INFINITY;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now();
+        if (tier_scorer_fit(sc, ds))
+            die("tier_scorer_fit");
+        double dt = now() - t0;
+        best = dt < best ? dt : best;
+    }
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = 1000000, d = 3, k = 8;
@@ -220,6 +325,7 @@ int main(int argc, char **argv)
     const char *dir = ".";
     char threads_arg[64] = "1,2";
     int runs = 3, gen_only = 0;
+    size_t warm_mib = 0;
     unsigned max_iter = 300;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -240,10 +346,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--threads")) snprintf(threads_arg, sizeof threads_arg, "%s", v);
         else if (!strcmp(a, "--runs")) runs = atoi(v);
         else if (!strcmp(a, "--max-iter")) max_iter = (unsigned)atoi(v);
+        else if (!strcmp(a, "--warm")) warm_mib = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "bench_kmeans: unknown option %s\n", a);
             return 2;
         }
+    }
+    if (warm_mib) {
+        warm_memory(warm_mib);
+        return 0;
     }
     if (d < 1 || d > 8 || k < 1 || n < k || runs < 1) {
         fprintf(stderr, "bench_kmeans: need 1 <= d <= 8, 1 <= k <= n, runs >= 1\n");
@@ -262,33 +373,13 @@ int main(int argc, char **argv)
     long base = peak_rss_kib();
     printf("base_rss_kib %ld\n", base);
     double *centers = malloc(k * d * sizeof *centers);
-    /* One memory pass over the feature columns (the floor of a k-means iteration): a sum of
-     * every value, 4 independent chains so that it is bound by memory, not by add latency. */
-    double best_pass = INFINITY, sink = 0.0;
-    for (int r = 0; r < runs; r++) {
-        double t0 = now();
-        for (size_t j = 0; j < d; j++) {
-            const double *v = NULL;
-            tier_dataset_numeric(&v, ds, FEATURES[j]);
-            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            size_t i = 0;
-            for (; i + 4 <= n; i += 4) {
-                a0 += v[i];
-                a1 += v[i + 1];
-                a2 += v[i + 2];
-                a3 += v[i + 3];
-            }
-            for (; i < n; i++)
-                a0 += v[i];
-            sink += a0 + a1 + a2 + a3;
-        }
-        double dt = now() - t0;
-        best_pass = dt < best_pass ? dt : best_pass;
-    }
-    printf("pass libtier 1 %.6f %g\n", best_pass, sink);
+    double sink = 0.0;
+    static const char *const ALGOS[3] = { "lloyd", "hamerly", "auto" };
+    static const tier_kmeans_algorithm ALGO_IDS[3] = { TIER_KMEANS_LLOYD, TIER_KMEANS_HAMERLY, TIER_KMEANS_AUTO };
     for (char *tok = strtok(threads_arg, ","); tok; tok = strtok(NULL, ",")) {
         unsigned t = (unsigned)atoi(tok);
-        for (int alg = 1; alg <= 2; alg++) {
+        printf("pass libtier %u %.6f\n", t, pass_seconds(ds, n, d, t, runs > 10 ? runs : 10, &sink));
+        for (int alg = 0; alg < 3; alg++) {
             tier_kmeans_options o = TIER_KMEANS_OPTIONS_INIT;
             tier_kmeans_transform tr[8] = { TIER_KMEANS_RAW, TIER_KMEANS_RAW, TIER_KMEANS_RAW, TIER_KMEANS_RAW,
                                             TIER_KMEANS_RAW, TIER_KMEANS_RAW, TIER_KMEANS_RAW, TIER_KMEANS_RAW };
@@ -298,21 +389,17 @@ int main(int argc, char **argv)
             o.k = (unsigned)k;
             o.init = TIER_KMEANS_INIT_GIVEN;
             o.init_centers = init;
-            o.algorithm = (tier_kmeans_algorithm)alg;
+            o.algorithm = ALGO_IDS[alg];
             o.n_threads = t;
-            o.max_iter = max_iter;
+            o.max_iter = 1;
             o.allocator = &counting;
-            tier_scorer *sc = NULL;
+            tier_scorer *one = NULL, *sc = NULL;
+            if (tier_kmeans_new(&one, &o))
+                die("tier_kmeans_new");
+            o.max_iter = max_iter;
             if (tier_kmeans_new(&sc, &o))
                 die("tier_kmeans_new");
-            double best = INFINITY;
-            for (int r = 0; r < runs; r++) {
-                double t0 = now();
-                if (tier_scorer_fit(sc, ds))
-                    die("tier_scorer_fit");
-                double dt = now() - t0;
-                best = dt < best ? dt : best;
-            }
+            double best = fit_seconds(sc, ds, runs), best1 = fit_seconds(one, ds, runs);
             double inertia;
             unsigned n_iter;
             int converged;
@@ -321,9 +408,11 @@ int main(int argc, char **argv)
                 die("tier_scorer_apply");
             const double *cl = NULL;
             tier_dataset_numeric(&cl, ds, "cluster");
-            printf("fit libtier %s %u %.6f %u %.17g %lld\n", alg == 1 ? "lloyd" : "hamerly", t, best, n_iter,
-                   inertia, label_hash(cl, n));
+            printf("fit libtier %s %u %.6f %u %.17g %lld\n", ALGOS[alg], t, best, n_iter, inertia,
+                   label_hash(cl, n));
+            printf("fit1 libtier %s %u %.6f\n", ALGOS[alg], t, best1);
             tier_scorer_free(sc);
+            tier_scorer_free(one);
         }
         tier_kmeans_options o = TIER_KMEANS_OPTIONS_INIT;
         o.n_features = d;
@@ -345,6 +434,7 @@ int main(int argc, char **argv)
         printf("init libtier kmeans++ %u %.6f\n", t, best);
     }
     printf("peak_rss_kib %ld\n", peak_rss_kib());
+    printf("sink %g\n", sink);
     printf("kmeans_peak_kib %zu\n", peak_bytes / 1024);
     free(centers);
     free(init);

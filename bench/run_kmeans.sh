@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# run_kmeans.sh — k-means fit: libtier (Lloyd, Hamerly) vs scikit-learn (lloyd, elkan).
+# run_kmeans.sh — k-means fit: libtier (Lloyd, Hamerly, auto) vs scikit-learn (lloyd, elkan).
 #
 # For each feature count D (default 3 and 8): generates N rows around K Gaussian blobs and K
 # initial centers with bench_kmeans (fixed seed, written once to --data-dir), then times in the
 # same run, each tool in its own process, at every thread count (default 1 and 2):
 #   scikit-learn  KMeans(init=<those centers>, n_init=1, algorithm="lloyd" / "elkan").fit(X)
 #                 and kmeans_plusplus(X, K)                     (bench/kmeans_sklearn.py)
-#   libtier       tier_scorer_fit() from the same centers, TIER_KMEANS_LLOYD / _HAMERLY, and
+#   libtier       tier_scorer_fit() from the same centers, TIER_KMEANS_LLOYD / _HAMERLY / _AUTO,
+#                 the same fits stopped after one iteration, one memory pass over the data, and
 #                 tier_kmeans_initial_centers() with k-means++  (bench_kmeans)
 # Every fit must agree with scikit-learn's: same iteration count, same labels (checksum) and
 # inertia within a relative 1e-9 — the script exits 1 loudly otherwise. Then it prints a table
-# of best-of---runs wall times, the speed-up of libtier's faster algorithm over scikit-learn's
-# faster one, and peak memory (process peak RSS and its growth over the RSS after loading).
+# of best-of---runs wall times, the speed-up of libtier's TIER_KMEANS_AUTO (and of its faster
+# algorithm) over scikit-learn's faster one, the cost of an iteration in memory passes (see
+# bench/README.md), and peak memory (process peak RSS and its growth over the RSS after
+# loading). The load average is printed before and after: the machine's other work shows in
+# the timings, the 2-thread ones first.
 #
 # scikit-learn's threads are set per process with OMP_NUM_THREADS / OPENBLAS_NUM_THREADS (and
 # threadpoolctl when installed); libtier's with n_threads.
@@ -29,6 +33,7 @@ data_dir="$here/out"
 build_dir=""
 bench=""
 python=${PYTHON:-/usr/bin/python3}
+warm=2
 
 usage() {
     cat <<EOF
@@ -42,6 +47,7 @@ usage: run_kmeans.sh [options]
   --data-dir DIR   where the generated data are kept (default bench/out)
   --build-dir DIR  meson build directory holding bench/bench_kmeans (default: build)
   --bench PATH     bench_kmeans executable (overrides --build-dir)
+  --warm GIB       touch this much memory once before timing (default $warm; 0: no)
 Environment: PYTHON (default /usr/bin/python3, needs numpy and scikit-learn).
 EOF
 }
@@ -57,6 +63,7 @@ while [ $# -gt 0 ]; do
         --data-dir) data_dir=$2; shift 2 ;;
         --build-dir) build_dir=$2; shift 2 ;;
         --bench) bench=$2; shift 2 ;;
+        --warm) warm=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run_kmeans.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -64,7 +71,7 @@ done
 
 die() { echo "run_kmeans.sh: $*" >&2; exit 1; }
 
-for v in n k seed runs; do
+for v in n k seed runs warm; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v needs a non-negative integer, got '${!v}'"
 done
 build_dir=${build_dir:-$here/../build}
@@ -78,6 +85,9 @@ trap 'rm -rf "$out"' EXIT
 thread_list=$(echo $threads | tr ' ' ',')
 
 echo "k-means: N=$n K=$k seed=$seed, best of $runs; scikit-learn $sk_version; $(nproc) cores"
+echo "before: $(uptime)"
+# First-touch page faults of a fresh VM are slow: take them here, in a process of their own.
+[ "$warm" -eq 0 ] || "$bench" --warm $((warm * 1024))
 for d in $dims; do
     line=$("$bench" --n "$n" --d "$d" --k "$k" --seed "$seed" --data-dir "$data_dir" --gen-only)
     read -r _ xfile ifile <<<"$line"
@@ -91,9 +101,10 @@ for d in $dims; do
     awk -v d="$d" -v k="$k" -v threads="$threads" '
         function rel(a, b) { return (a > b ? a - b : b - a) / (b > 0 ? b : 1) }
         $1 == "fit" { key = $2 " " $3 " " $4; sec[key] = $5; it[key] = $6; inertia[key] = $7;
-                      hash[key] = $8; tools[$2 " " $3] = 1; next }
+                      hash[key] = $8; next }
+        $1 == "fit1" { sec1[$2 " " $3 " " $4] = $5; next }
         $1 == "init" { key = $2 " " $3 " " $4; sec[key] = $5; next }
-        $1 == "pass" { pass = $4; next }
+        $1 == "pass" { pass[$3] = $4; next }
         $1 == "base_rss_kib" { base[FILENAME] = $2; next }
         $1 == "peak_rss_kib" { peak[FILENAME] = $2; next }
         $1 == "kmeans_peak_kib" { kpeak = $2; next }
@@ -107,24 +118,34 @@ for d in $dims; do
                 }
             }
             printf "\nd = %s: %s iterations, inertia %.10g, labels identical in every run\n", d, it[ref], inertia[ref]
-            auto = k * d >= 40 ? "hamerly" : "lloyd" # TIER_KMEANS_AUTO (lib/kmeans.c use_hamerly)
-            printf "speed-up = scikit-learn'"'"'s faster algorithm / libtier'"'"'s TIER_KMEANS_AUTO choice (%s); best = / libtier'"'"'s faster one\n", auto
-            printf "%-8s %10s %10s %10s %10s %9s %7s | %12s %12s %7s\n", "threads", "skl lloyd", "skl elkan",
-                "tier lloyd", "tier hamrl", "speed-up", "best", "skl k-means++", "tier k-means++", "ratio"
+            printf "speed-up = scikit-learn'"'"'s faster algorithm / libtier'"'"'s TIER_KMEANS_AUTO; best = / libtier'"'"'s faster algorithm\n"
+            printf "%-8s %10s %10s %10s %10s %10s %9s %7s | %12s %12s %7s\n", "threads", "skl lloyd", "skl elkan",
+                "tier lloyd", "tier hamrl", "tier auto", "speed-up", "best", "skl k-means++", "tier k-means++", "ratio"
             n = split(threads, ts, " ")
             for (i = 1; i <= n; i++) {
                 t = ts[i]
                 sl = sec["sklearn lloyd " t]; se = sec["sklearn elkan " t]
-                tl = sec["libtier lloyd " t]; th = sec["libtier hamerly " t]
+                tl = sec["libtier lloyd " t]; th = sec["libtier hamerly " t]; ta = sec["libtier auto " t]
                 skbest = sl < se ? sl : se; tbest = tl < th ? tl : th
                 pk = sec["sklearn kmeans++ " t]; tk = sec["libtier kmeans++ " t]
-                ta = auto == "hamerly" ? th : tl
-                printf "%-8s %9.3fs %9.3fs %9.3fs %9.3fs %8.1fx %6.1fx | %11.3fs %11.3fs %6.1fx\n", t, sl, se, tl, th,
-                    skbest / ta, skbest / tbest, pk, tk, pk / tk
+                printf "%-8s %9.3fs %9.3fs %9.3fs %9.3fs %9.3fs %8.1fx %6.1fx | %11.3fs %11.3fs %6.1fx\n", t, sl, se, tl, th,
+                    ta, skbest / ta, skbest / tbest, pk, tk, pk / tk
             }
-            printf "one read pass over the data: %.4fs; libtier seconds per iteration (whole fit / iterations, 1 thread): lloyd %.4fs = %.1f passes, hamerly %.4fs = %.1f passes\n",
-                pass, sec["libtier lloyd 1"] / it[ref], sec["libtier lloyd 1"] / it[ref] / pass,
-                sec["libtier hamerly 1"] / it[ref], sec["libtier hamerly 1"] / it[ref] / pass
+            printf "cost of an iteration in passes (1 pass = the threads reading the %s feature columns once, see bench/README.md):\n", d
+            printf "  fit/it = whole fit / iterations; marginal = (fit - fit stopped after 1 iteration) / (iterations - 1)\n"
+            printf "%-8s %9s | %-20s | %-20s | %-20s\n", "threads", "pass", "lloyd fit/it marginal", "hamerly fit/it marg.",
+                "auto fit/it marginal"
+            for (i = 1; i <= n; i++) {
+                t = ts[i]; p = pass[t]
+                line = sprintf("%-8s %8.3fms", t, p * 1000)
+                split("lloyd hamerly auto", al, " ")
+                for (a = 1; a <= 3; a++) {
+                    key = "libtier " al[a] " " t; m = it[key]
+                    whole = sec[key] / m / p; marg = m > 1 ? (sec[key] - sec1[key]) / (m - 1) / p : whole
+                    line = line sprintf(" | %9.1f %9.1f ", whole, marg)
+                }
+                print line
+            }
             for (f in peak)
                 if (f !~ /tier-/)
                     printf "memory: scikit-learn (%s thread%s) peak RSS %.1f MiB, +%.1f MiB over the RSS with the data loaded\n",
@@ -137,3 +158,4 @@ for d in $dims; do
             exit bad
         }' "$out"/sk-$d-*.txt "$out/tier-$d.txt" || die "results differ from scikit-learn (see MISMATCH lines)"
 done
+echo "after: $(uptime)"

@@ -288,15 +288,8 @@ static void block_stats(col_stats *st, const double *x, size_t n)
     double s[8] = { 0 }, z[8] = { 0 }, lo[8], hi[8], m2[8] = { 0 };
     for (size_t l = 0; l < 8; l++)
         lo[l] = hi[l] = x[0];
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (size_t l = 0; l < 8; l++) {
-            double v = x[i + l];
-            s[l] += v;
-            z[l] += v * 0.0;
-            lo[l] = v < lo[l] ? v : lo[l];
-            hi[l] = v > hi[l] ? v : hi[l];
-        }
+    size_t i = n & ~(size_t)7;
+    tier__km_lane_stats(s, z, lo, hi, x, i); /* vectorised, the same operations lane by lane */
     for (size_t l = 0; i + l < n; l++) {
         double v = x[i + l];
         s[l] += v;
@@ -317,11 +310,8 @@ static void block_stats(col_stats *st, const double *x, size_t n)
     st->n = (double)n;
     st->mean = sum / (double)n;
     const double m = st->mean;
-    for (i = 0; i + 8 <= n; i += 8)
-        for (size_t l = 0; l < 8; l++) {
-            double t = x[i + l] - m;
-            m2[l] += t * t;
-        }
+    i = n & ~(size_t)7;
+    tier__km_lane_m2(m2, x, i, m);
     for (size_t l = 0; i + l < n; l++) {
         double t = x[i + l] - m;
         m2[l] += t * t;
@@ -756,12 +746,13 @@ static int given_centers(double *centers, const tier__km_prep *p, const tier__km
     return TIER_OK;
 }
 
-/* Hamerly's bookkeeping costs about as much per row as Lloyd's vectorised distances to ~40
- * center coordinates; beyond that (more clusters, more features) its skipped rows pay. */
-static int use_hamerly(tier_kmeans_algorithm alg, unsigned k, size_t d)
+/* Hamerly's bookkeeping (bounds read and written per row, scattered recomputations) costs about
+ * as much per row as Lloyd's vectorised distances to ~24 centers (bench/README.md, measured with
+ * 2 to 8 features): beyond that its skipped distances pay. */
+static int use_hamerly(tier_kmeans_algorithm alg, unsigned k)
 {
     if (alg == TIER_KMEANS_AUTO)
-        return k >= 2 && (size_t)k * d >= 40;
+        return k >= 24;
     return alg == TIER_KMEANS_HAMERLY;
 }
 
@@ -771,7 +762,7 @@ int tier__km_fit_runs(tier__km_result *res, double *centers, int32_t *labels, co
     const tier__km_data *X = &p->X;
     if (k > X->n)
         return tier__error(TIER_EINVAL, "kmeans: k = %u is more than the %zu customers to fit", k, X->n);
-    tier__km_params prm = { k, cfg->max_iter, p->tol_abs, use_hamerly(cfg->algorithm, k, X->d) };
+    tier__km_params prm = { k, cfg->max_iter, p->tol_abs, use_hamerly(cfg->algorithm, k) };
     size_t kd = (size_t)k * X->d;
     double *c = tier__malloc(X->alloc, kd * sizeof *c);
     int32_t *l = cfg->n_init > 1 ? tier__malloc(X->alloc, X->n * sizeof *l) : labels;

@@ -6,9 +6,11 @@
  * the largest p(c) of the other centers. With s(a) half the distance from a to its nearest other
  * center, u < max(s(a), l) proves that a is still the nearest center, and the row is skipped.
  * Otherwise every distance of the row is computed — by Lloyd's own vectorised kernel, 32 failing
- * rows at a time, so the label is exactly Lloyd's — and both bounds become exact. (Hamerly first
- * tightens u to the true distance and retests; with a vectorised full assignment that scalar
- * step costs more than it saves.)
+ * rows at a time (or a whole tile in place when most of its rows failed), so the label is exactly
+ * Lloyd's — and both bounds become exact. (Hamerly first tightens u to the true distance and
+ * retests; with a vectorised full assignment that scalar step costs more than it saves.) The
+ * M-step sums are then taken exactly as Lloyd's pass takes them (tier__km_sums), a few tiles at a
+ * time while their rows are still in the cache.
  *
  * Exactness under rounding. The bounds are sums of rounded distances, so the test is made strict
  * by an absolute slack that covers their rounding error: every distance a run meets is below the
@@ -74,28 +76,12 @@ void tier__km_hamerly_prepare(tier__km_pass *p, double *half, const double *shif
     p->shift_argmax = arg;
 }
 
-/* First iteration: every distance, vectorised; the bounds start exact. */
-static void first_block(tier__km_pass *p, size_t r0, size_t r1, double *part, size_t *changed)
-{
-    const tier__km_data *X = p->X;
-    double xt[TIER_KMEANS_MAX_FEATURES * TIER__KM_TILE];
-    const double *xj[TIER_KMEANS_MAX_FEATURES];
-    int32_t lab[TIER__KM_TILE];
-    double best[TIER__KM_TILE], second[TIER__KM_TILE];
-    for (size_t t0 = r0; t0 < r1; t0 += TIER__KM_TILE) {
-        size_t m = r1 - t0 < TIER__KM_TILE ? r1 - t0 : TIER__KM_TILE;
-        tier__km_tile_rows(xj, xt, X, t0, m);
-        tier__km_tile_nearest(xj, m, X->d, p->centers, p->k, lab, best, second);
-        for (size_t r = 0; r < m; r++) {
-            size_t i = t0 + r;
-            *changed += p->labels[i] != lab[r];
-            p->labels[i] = lab[r];
-            p->upper[i] = sqrt(best[r]);
-            p->lower[i] = sqrt(second[r]);
-        }
-        tier__km_accumulate(part, X, p->k, p->labels, t0, t0 + m);
-    }
-}
+/* Rows in groups of SPAN (a few tiles): the bounds of a group are tested, its failing rows get
+ * every distance, then its rows are added to the sums while they are still in the L1 cache. */
+#define SPAN (4 * TIER__KM_TILE)
+/* A tile with at least this many failing rows is assigned whole, in place (copying the failing
+ * rows out would cost more than computing the others too). */
+#define DENSE (3 * TIER__KM_TILE / 4)
 
 /* Rows whose bounds failed, waiting for a vectorised full assignment. */
 typedef struct pending {
@@ -104,15 +90,39 @@ typedef struct pending {
     double xt[TIER_KMEANS_MAX_FEATURES * TIER__KM_TILE];
 } pending;
 
-/* Every distance of the pending rows, computed exactly as Lloyd's assignment computes them (same
- * kernel), so each gets Lloyd's label; the bounds become exact again. */
+/* Exact labels and bounds from the m rows' distances to every center (by Lloyd's kernel, so each
+ * row gets Lloyd's label); rows i0 + r, or row[r] with `row`. Returns the labels that changed. */
+static size_t settle(tier__km_pass *p, const double *const *xj, size_t m, size_t i0, const size_t *row)
+{
+    int32_t lab[TIER__KM_TILE];
+    double best[TIER__KM_TILE], second[TIER__KM_TILE];
+    size_t changed = 0;
+    tier__km_tile_nearest(xj, m, p->X->d, p->centers, p->k, lab, best, second);
+    for (size_t r = 0; r < m; r++) {
+        size_t i = row ? row[r] : i0 + r;
+        changed += p->labels[i] != lab[r];
+        p->labels[i] = lab[r];
+        p->upper[i] = sqrt(best[r]);
+        p->lower[i] = sqrt(second[r]);
+    }
+    return changed;
+}
+
+/* The whole tile at t0 (m rows), in place. */
+static size_t settle_tile(tier__km_pass *p, size_t t0, size_t m)
+{
+    double xt[TIER_KMEANS_MAX_FEATURES * TIER__KM_TILE];
+    const double *xj[TIER_KMEANS_MAX_FEATURES];
+    tier__km_tile_rows(xj, xt, p->X, t0, m);
+    return settle(p, xj, m, t0, NULL);
+}
+
+/* The pending rows, copied into a tile (zeros up to a multiple of 8 rows). */
 static size_t flush(tier__km_pass *p, pending *q)
 {
     const tier__km_data *X = p->X;
-    size_t d = X->d, changed = 0, padded = (q->n + 7) & ~(size_t)7;
+    size_t d = X->d, padded = (q->n + 7) & ~(size_t)7;
     const double *xj[TIER_KMEANS_MAX_FEATURES];
-    int32_t lab[TIER__KM_TILE];
-    double best[TIER__KM_TILE], second[TIER__KM_TILE];
     for (size_t j = 0; j < d; j++) {
         double *dst = q->xt + j * TIER__KM_TILE;
         const double *src = X->x[j];
@@ -123,16 +133,34 @@ static size_t flush(tier__km_pass *p, pending *q)
             dst[r] = 0.0;
         xj[j] = dst;
     }
-    tier__km_tile_nearest(xj, q->n, d, p->centers, p->k, lab, best, second);
-    for (size_t r = 0; r < q->n; r++) {
-        size_t i = q->row[r];
-        changed += p->labels[i] != lab[r];
-        p->labels[i] = lab[r];
-        p->upper[i] = sqrt(best[r]);
-        p->lower[i] = sqrt(second[r]);
-    }
+    size_t changed = settle(p, xj, q->n, 0, q->row);
     q->n = 0;
     return changed;
+}
+
+/* Moves the bounds of rows [t0, t1) with the centers and lists in fail[] the rows whose bounds
+ * no longer prove their label; returns how many. Branch-free: every row is written to the list
+ * and kept there only if its bounds failed (skipped and failing rows mix unpredictably). */
+static size_t test_bounds(const tier__km_pass *p, size_t t0, size_t t1, size_t *fail)
+{
+    /* Locals: the stores to the bounds could otherwise alias the fields of *p. */
+    const double slack = p->slack, smax = p->shift_max, ssecond = p->shift_second;
+    const size_t argmax = p->shift_argmax;
+    const double *shift = p->shift, *half = p->half;
+    const int32_t *labels = p->labels;
+    double *upper = p->upper, *lower = p->lower;
+    size_t n = 0;
+    for (size_t i = t0; i < t1; i++) {
+        size_t a = (size_t)labels[i];
+        double u = upper[i] + shift[a];
+        double l = lower[i] - (a == argmax ? ssecond : smax);
+        double m = half[a] > l ? half[a] : l;
+        upper[i] = u;
+        lower[i] = l;
+        fail[n] = i;
+        n += !(u + slack < m);
+    }
+    return n;
 }
 
 int tier__km_hamerly_block(void *ctx, size_t block)
@@ -142,42 +170,34 @@ int tier__km_hamerly_block(void *ctx, size_t block)
     size_t r0 = block * TIER__KM_BLOCK, r1 = r0 + TIER__KM_BLOCK;
     if (r1 > X->n)
         r1 = X->n;
-    double *part = p->part + block * p->stride;
-    memset(part, 0, p->stride * sizeof *part);
-    size_t changed = 0;
-    if (p->first) {
-        first_block(p, r0, r1, part, &changed);
-        p->changed[block] = changed;
-        return 0;
-    }
-    /* Locals: the stores to the bounds could otherwise alias the fields of *p. */
-    const double slack = p->slack, smax = p->shift_max, ssecond = p->shift_second;
-    const size_t argmax = p->shift_argmax;
-    const double *shift = p->shift, *half = p->half;
-    const int32_t *labels = p->labels;
-    double *upper = p->upper, *lower = p->lower;
+    tier__km_sums sums;
+    tier__km_sums_begin(&sums, p->part + block * p->stride, p->k, X->d);
+    size_t changed = 0, fail[TIER__KM_TILE];
     pending q;
     q.n = 0;
-    /* Branch-free: every row is written into the pending list, and kept there (q.n advanced)
-     * only if its bounds failed; skipping and recomputing rows are mixed unpredictably, so a
-     * branch per row would cost more than the store. Failing rows go straight to the full
-     * vectorised assignment (no scalar tightening step). */
-    for (size_t i = r0; i < r1; i++) {
-        size_t a = (size_t)labels[i];
-        double u = upper[i] + shift[a];
-        double l = lower[i] - (a == argmax ? ssecond : smax);
-        double m = half[a] > l ? half[a] : l;
-        upper[i] = u;
-        lower[i] = l;
-        q.row[q.n] = i;
-        q.n += !(u + slack < m);
-        if (q.n == TIER__KM_TILE)
+    for (size_t s0 = r0; s0 < r1; s0 += SPAN) {
+        size_t s1 = s0 + SPAN < r1 ? s0 + SPAN : r1;
+        for (size_t t0 = s0; t0 < s1; t0 += TIER__KM_TILE) {
+            size_t m = s1 - t0 < TIER__KM_TILE ? s1 - t0 : TIER__KM_TILE;
+            /* The first pass has no bounds yet: every row is assigned. */
+            size_t nf = p->first ? m : test_bounds(p, t0, t0 + m, fail);
+            if (nf >= DENSE || (p->first && nf)) {
+                changed += settle_tile(p, t0, m);
+                continue;
+            }
+            for (size_t r = 0; r < nf; r++) {
+                q.row[q.n++] = fail[r];
+                if (q.n == TIER__KM_TILE)
+                    changed += flush(p, &q);
+            }
+        }
+        if (q.n)
             changed += flush(p, &q);
+        /* The sums, in row order like Lloyd's, once every label of the span is final. */
+        for (size_t t0 = s0; t0 < s1; t0 += TIER__KM_TILE)
+            tier__km_sums_add(&sums, X, p->labels, t0, s1 - t0 < TIER__KM_TILE ? s1 - t0 : TIER__KM_TILE);
     }
-    if (q.n)
-        changed += flush(p, &q);
-    /* The sums, in row order like Lloyd's, once every label of the block is final. */
-    tier__km_accumulate(part, X, p->k, p->labels, r0, r1);
+    tier__km_sums_end(&sums);
     p->changed[block] = changed;
     return 0;
 }

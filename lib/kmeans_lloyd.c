@@ -1,6 +1,16 @@
-/* The k-means iteration: vectorised distance kernels, Lloyd's assignment, and the driver shared
- * with Hamerly's assignment (kmeans_hamerly.c) — M-step, empty-cluster relocation, scikit-learn's
- * stopping rule, final labels and inertia. See lib/internal/kmeans.h for the determinism rules. */
+/* The k-means iteration: vectorised distance kernels, Lloyd's assignment, the M-step sums, and
+ * the driver shared with Hamerly's assignment (kmeans_hamerly.c) — M-step, empty-cluster
+ * relocation, scikit-learn's stopping rule, final labels and inertia. See lib/internal/kmeans.h
+ * for the determinism rules.
+ *
+ * The kernels are written once for vectors of KM_WIDTH doubles (GCC/Clang generic vectors) in
+ * the second half of this file, which the first half includes once per width: 8 for AVX-512F, 4
+ * for AVX2 (x86-64 with GCC or Clang), 2 (SSE2, NEON ...) everywhere; the widest one the machine
+ * runs is chosen at run time. Each width uses the registers of its own instruction set (a wider
+ * generic vector than the hardware's is compiled into scalar code), and every row sees exactly
+ * the operations of tier__km_dist2 whatever the width, so all give the same results. */
+#ifndef KM_WIDTH /* ============================ the file proper ============================ */
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -11,16 +21,12 @@
 
 #define TILE TIER__KM_TILE
 
-/* ---- kernels -------------------------------------------------------------------------------- */
-
-/* The kernels work on 8 or 16 rows at a time in vectors of four doubles (GCC/Clang generic
- * vectors), one lane per row, so every row still sees exactly the operations of tier__km_dist2
- * and lanes never mix. On x86-64 Linux an AVX2 clone is chosen at load time (AVX2 without FMA:
- * the same results as the SSE2 default). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(TIER_NO_CLONES)
-#define KM_CLONES __attribute__((target_clones("avx2", "default")))
+#define KM_INLINE static inline __attribute__((always_inline))
+/* Fully unrolls the short loop that follows (GCC does not at -O2; Clang does by itself). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KM_UNROLL _Pragma("GCC unroll 8")
 #else
-#define KM_CLONES
+#define KM_UNROLL
 #endif
 
 void tier__km_tile_rows(const double **xj, double *xt, const tier__km_data *X, size_t r0, size_t m)
@@ -41,266 +47,204 @@ void tier__km_tile_rows(const double **xj, double *xt, const tier__km_data *X, s
     }
 }
 
-/* Four doubles. Generic vectors: SSE2 code in the default clone, AVX2 in the other. The
- * helpers are forced inline so that each clone compiles them for its own instruction set. */
-typedef double km_v4 __attribute__((vector_size(32)));
-
-#define KM_INLINE static inline __attribute__((always_inline))
-#define VLOAD(dst, p) memcpy(&(dst), (p), sizeof(km_v4))
-#define VSTORE(p, v) memcpy((p), &(v), sizeof(km_v4))
-
-/* Lanes of `a` where `m` is set, else lanes of `b` (m from a comparison: all ones or zero). */
-#define VSELECT(m, a, b) ((km_v4)(((__typeof__(m))(a) & (m)) | ((__typeof__(m))(b) & ~(m))))
-
-/* Squared distances of 8 rows (from offset r of every xj) to center c. */
-KM_INLINE void dist8(km_v4 *a0, km_v4 *a1, const double *const *xj, size_t r, size_t d,
-                     const double *c)
-{
-    km_v4 s0 = { 0.0, 0.0, 0.0, 0.0 }, s1 = s0;
-    for (size_t j = 0; j < d; j++) {
-        km_v4 x0, x1;
-        VLOAD(x0, xj[j] + r);
-        VLOAD(x1, xj[j] + r + 4);
-        km_v4 t0 = x0 - c[j];
-        km_v4 t1 = x1 - c[j];
-        t0 = t0 * t0;
-        t1 = t1 * t1;
-        s0 = s0 + t0;
-        s1 = s1 + t1;
-    }
-    *a0 = s0;
-    *a1 = s1;
-}
-
-KM_CLONES
-static void tile_dist2(const double *const *xj, size_t m, size_t d, const double *center, double *out)
-{
-    for (size_t r = 0; r < m; r += 8) {
-        km_v4 a0, a1;
-        dist8(&a0, &a1, xj, r, d, center);
-        VSTORE(out + r, a0);
-        VSTORE(out + r + 4, a1);
-    }
-}
-
-/* Nearest center of 8 rows; strictly smaller replaces, so the lowest index wins a tie. Labels
- * are carried as doubles so that the selects stay in one vector type. */
-KM_INLINE void nearest8(const double *const *xj, size_t r, size_t d, const double *centers,
-                        size_t k, int32_t *label, double *best, double *second)
-{
-    const double inf = (double)INFINITY;
-    km_v4 b0 = { inf, inf, inf, inf }, b1 = b0, s0 = b0, s1 = b0;
-    km_v4 l0 = { 0.0, 0.0, 0.0, 0.0 }, l1 = l0;
-    for (size_t c = 0; c < k; c++) {
-        km_v4 a0, a1;
-        dist8(&a0, &a1, xj, r, d, centers + c * d);
-        const double fc = (double)c;
-        km_v4 f = { fc, fc, fc, fc };
-        __typeof__(a0 < b0) m0 = a0 < b0, m1 = a1 < b1;
-        if (second) {
-            __typeof__(a0 < s0) n0 = a0 < s0, n1 = a1 < s1;
-            s0 = VSELECT(m0, b0, VSELECT(n0, a0, s0));
-            s1 = VSELECT(m1, b1, VSELECT(n1, a1, s1));
-        }
-        l0 = VSELECT(m0, f, l0);
-        l1 = VSELECT(m1, f, l1);
-        b0 = VSELECT(m0, a0, b0);
-        b1 = VSELECT(m1, a1, b1);
-    }
-    double lab[8];
-    VSTORE(lab, l0);
-    VSTORE(lab + 4, l1);
-    for (size_t i = 0; i < 8; i++)
-        label[r + i] = (int32_t)lab[i];
-    VSTORE(best + r, b0);
-    VSTORE(best + r + 4, b1);
-    if (second) {
-        VSTORE(second + r, s0);
-        VSTORE(second + r + 4, s1);
-    }
-}
-
-/* Nearest center of 16 rows, without the second distance: four vectors of accumulators fit the
- * registers and amortise each center coordinate's broadcast over more rows. */
-KM_INLINE void nearest16(const double *const *xj, size_t r, size_t d, const double *centers,
-                         size_t k, int32_t *label, double *best)
-{
-    const double inf = (double)INFINITY;
-    km_v4 b0 = { inf, inf, inf, inf }, b1 = b0, b2 = b0, b3 = b0;
-    km_v4 l0 = { 0.0, 0.0, 0.0, 0.0 }, l1 = l0, l2 = l0, l3 = l0;
-    for (size_t c = 0; c < k; c++) {
-        const double *cc = centers + c * d;
-        km_v4 a0 = { 0.0, 0.0, 0.0, 0.0 }, a1 = a0, a2 = a0, a3 = a0;
-        for (size_t j = 0; j < d; j++) {
-            const double *x = xj[j] + r;
-            km_v4 x0, x1, x2, x3;
-            VLOAD(x0, x);
-            VLOAD(x1, x + 4);
-            VLOAD(x2, x + 8);
-            VLOAD(x3, x + 12);
-            km_v4 t0 = x0 - cc[j], t1 = x1 - cc[j], t2 = x2 - cc[j], t3 = x3 - cc[j];
-            t0 = t0 * t0;
-            t1 = t1 * t1;
-            t2 = t2 * t2;
-            t3 = t3 * t3;
-            a0 = a0 + t0;
-            a1 = a1 + t1;
-            a2 = a2 + t2;
-            a3 = a3 + t3;
-        }
-        const double fc = (double)c;
-        km_v4 f = { fc, fc, fc, fc };
-        __typeof__(a0 < b0) m0 = a0 < b0, m1 = a1 < b1, m2 = a2 < b2, m3 = a3 < b3;
-        l0 = VSELECT(m0, f, l0);
-        l1 = VSELECT(m1, f, l1);
-        l2 = VSELECT(m2, f, l2);
-        l3 = VSELECT(m3, f, l3);
-        b0 = VSELECT(m0, a0, b0);
-        b1 = VSELECT(m1, a1, b1);
-        b2 = VSELECT(m2, a2, b2);
-        b3 = VSELECT(m3, a3, b3);
-    }
-    double lab[16];
-    VSTORE(lab, l0);
-    VSTORE(lab + 4, l1);
-    VSTORE(lab + 8, l2);
-    VSTORE(lab + 12, l3);
-    for (size_t i = 0; i < 16; i++)
-        label[r + i] = (int32_t)lab[i];
-    VSTORE(best + r, b0);
-    VSTORE(best + r + 4, b1);
-    VSTORE(best + r + 8, b2);
-    VSTORE(best + r + 12, b3);
-}
-
-/* The loops over a tile for one (possibly constant) feature count. */
-KM_INLINE void nearest_tile(const double *const *xj, size_t m, size_t d, const double *centers,
-                            size_t k, int32_t *label, double *best, double *second)
-{
-    size_t r = 0;
-    if (second) {
-        for (; r < m; r += 8)
-            nearest8(xj, r, d, centers, k, label, best, second);
-        return;
-    }
-    for (; r + 16 <= m; r += 16)
-        nearest16(xj, r, d, centers, k, label, best);
-    for (; r < m; r += 8)
-        nearest8(xj, r, d, centers, k, label, best, NULL);
-}
-
-KM_CLONES
-static void tile_nearest(const double *const *xj, size_t m, size_t d, const double *centers, size_t k,
-                         int32_t *label, double *best, double *second)
-{
-    /* Constant feature counts let the compiler unroll the loop over features. */
-    switch (d) {
-    case 1: nearest_tile(xj, m, 1, centers, k, label, best, second); break;
-    case 2: nearest_tile(xj, m, 2, centers, k, label, best, second); break;
-    case 3: nearest_tile(xj, m, 3, centers, k, label, best, second); break;
-    case 4: nearest_tile(xj, m, 4, centers, k, label, best, second); break;
-    case 5: nearest_tile(xj, m, 5, centers, k, label, best, second); break;
-    case 6: nearest_tile(xj, m, 6, centers, k, label, best, second); break;
-    case 8: nearest_tile(xj, m, 8, centers, k, label, best, second); break;
-    default: nearest_tile(xj, m, d, centers, k, label, best, second); break;
-    }
-}
-
-/* GCC exports the ifunc of a target_clones function whatever its visibility, so the clones are
- * static and reached through these plain functions. */
-void tier__km_tile_dist2(const double *const *xj, size_t m, size_t d, const double *center, double *out)
-{
-    tile_dist2(xj, m, d, center, out);
-}
-
-void tier__km_tile_nearest(const double *const *xj, size_t m, size_t d, const double *centers,
-                           size_t k, int32_t *label, double *best, double *second)
-{
-    tile_nearest(xj, m, d, centers, k, label, best, second);
-}
-
-/* ---- M-step sums --------------------------------------------------------------------------- */
-
-KM_INLINE void accumulate_rows(double *part, const tier__km_data *X, size_t k, const int32_t *labels,
-                               size_t r0, size_t r1, size_t d)
-{
-    const double *x[TIER_KMEANS_MAX_FEATURES];
-    for (size_t j = 0; j < d; j++)
-        x[j] = X->x[j];
-    double *wsum = part + k * d;
-    if (X->w) {
-        for (size_t i = r0; i < r1; i++) {
-            size_t l = (size_t)labels[i];
-            double w = X->w[i], *s = part + l * d;
-            for (size_t j = 0; j < d; j++)
-                s[j] += x[j][i] * w;
-            wsum[l] += w;
-        }
-    } else {
-        for (size_t i = r0; i < r1; i++) {
-            size_t l = (size_t)labels[i];
-            double *s = part + l * d;
-            for (size_t j = 0; j < d; j++)
-                s[j] += x[j][i];
-            wsum[l] += 1.0;
-        }
-    }
-}
-
-void tier__km_accumulate(double *part, const tier__km_data *X, size_t k, const int32_t *labels,
-                         size_t r0, size_t r1)
-{
-    switch (X->d) { /* constant feature counts unroll the inner loop */
-    case 1: accumulate_rows(part, X, k, labels, r0, r1, 1); break;
-    case 2: accumulate_rows(part, X, k, labels, r0, r1, 2); break;
-    case 3: accumulate_rows(part, X, k, labels, r0, r1, 3); break;
-    case 4: accumulate_rows(part, X, k, labels, r0, r1, 4); break;
-    case 5: accumulate_rows(part, X, k, labels, r0, r1, 5); break;
-    case 6: accumulate_rows(part, X, k, labels, r0, r1, 6); break;
-    case 8: accumulate_rows(part, X, k, labels, r0, r1, 8); break;
-    default: accumulate_rows(part, X, k, labels, r0, r1, X->d); break;
-    }
-}
-
-/* ---- Lloyd's assignment --------------------------------------------------------------------- */
-
 static inline size_t block_end(const tier__km_data *X, size_t b)
 {
     size_t end = (b + 1) * TIER__KM_BLOCK;
     return end < X->n ? end : X->n;
 }
 
+/* ---- the order of the sums ------------------------------------------------------------------ */
+
+/* The second half of the determinism rule. With up to LANE_K clusters and up to 8 features, a
+ * block's M-step sums are taken in 8 lanes: lane L adds, in row order, the rows r0 + L, r0 + L +
+ * 8, r0 + L + 16, ... of the block (r0 its first row, a multiple of 8) to its per-cluster sums; at
+ * the end of the block the lanes are added in order 0, 1, ..., 7. Each row is added as one row
+ * vector of lane_width(d) doubles: its features, then its weight (or 1) when it fits, else the
+ * weights have lanes of their own. The AVX-512 kernels transpose 8 rows in registers and add each
+ * row vector with one vector addition; the others add one value at a time, with the same result
+ * (the same additions, lane by lane). The inertia is summed in the same 8 lanes. With more
+ * clusters or features the sums are taken in plain row order instead. */
+#define LANE_K TIER__KM_LANE_K
+
+static int use_lanes(size_t k, size_t d) { return k <= LANE_K && d <= 8; }
+
+/* Doubles per row vector of the lane sums: the features, then (when it fits) the weight. */
+static inline size_t lane_width(size_t d) { return d <= 3 ? 4 : 8; }
+
+static void lanes_zero(tier__km_sums *s, size_t k, size_t d)
+{
+    memset(s->acc, 0, 8 * k * lane_width(d) * sizeof *s->acc);
+    memset(s->wl, 0, 8 * k * sizeof *s->wl);
+}
+
+/* Adds rows [r, m) of a tile (labels lab, weights w or NULL, features xj) to the lanes one value
+ * at a time. The tile starts at a multiple of 8 rows from the block start, so its row r belongs
+ * to lane r % 8. */
+KM_INLINE void lanes_add_rows(tier__km_sums *s, const double *const *xj, const double *w,
+                              const int32_t *lab, size_t r, size_t m, size_t d, size_t k)
+{
+    const size_t v = lane_width(d);
+    for (; r < m; r++) {
+        size_t l = (size_t)lab[r], lane = r & 7;
+        double *a = s->acc + (lane * k + l) * v, wr = w ? w[r] : 1.0;
+        KM_UNROLL
+        for (size_t j = 0; j < d; j++)
+            a[j] += w ? xj[j][r] * wr : xj[j][r];
+        if (d < v)
+            a[d] += wr;
+        else
+            s->wl[lane * k + l] += wr;
+    }
+}
+
+/* The lanes of a block added in order: k*d sums, then k weights. */
+static void lanes_reduce(double *part, const tier__km_sums *s, size_t k, size_t d)
+{
+    const size_t v = lane_width(d);
+    for (size_t c = 0; c < k; c++)
+        for (size_t j = 0; j <= d; j++) {
+            double sum = 0.0;
+            for (size_t lane = 0; lane < 8; lane++) {
+                double a = j < v ? s->acc[(lane * k + c) * v + j] : s->wl[lane * k + c];
+                sum = lane ? sum + a : a;
+            }
+            if (j < d)
+                part[c * d + j] = sum;
+            else
+                part[k * d + c] = sum;
+        }
+}
+
+static double lane_sum(const double *lane)
+{
+    double s = lane[0];
+    for (size_t l = 1; l < 8; l++)
+        s += lane[l];
+    return s;
+}
+
+/* Rows [r0, r1) added to the sums in plain row order (many clusters or features). */
+KM_INLINE void accumulate_rows(double *part, const tier__km_data *X, size_t k, const int32_t *labels,
+                               size_t r0, size_t r1, size_t d)
+{
+    double *wsum = part + k * d;
+    for (size_t i = r0; i < r1; i++) {
+        size_t l = (size_t)labels[i];
+        double w = X->w ? X->w[i] : 1.0, *s = part + l * d;
+        for (size_t j = 0; j < d; j++)
+            s[j] += X->w ? X->x[j][i] * w : X->x[j][i];
+        wsum[l] += w;
+    }
+}
+
+/* ---- the kernels, once per vector width ----------------------------------------------------- */
+
+/* The kernels of one width, reached through a table (the width is chosen at run time). */
+typedef struct km_kernels {
+    void (*nearest)(const double *const *xj, size_t m, size_t d, const double *centers, size_t k,
+                    int32_t *label, double *best, double *second);
+    void (*dist2)(const double *const *xj, size_t m, size_t d, const double *center, double *out);
+    void (*lloyd)(tier__km_pass *p, size_t b, double *part);
+    void (*sums)(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0, size_t m);
+    void (*stats)(double *s, double *z, double *lo, double *hi, const double *x, size_t n);
+    void (*m2)(double *m2, const double *x, size_t n, double mean);
+} km_kernels;
+
+#define KN(name) KN_(name, KM_WIDTH)
+#define KN_(name, w) KN__(name, w)
+#define KN__(name, w) name##_w##w
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(TIER_NO_CLONES)
+#define KM_X86 1
+#if !defined(TIER_NO_AVX512)
+#define KM_WIDTH 8
+#define KM_TARGET __attribute__((target("avx512f")))
+#include "kmeans_lloyd.c"
+#undef KM_WIDTH
+#undef KM_TARGET
+#endif
+#define KM_WIDTH 4
+#define KM_TARGET __attribute__((target("avx2")))
+#include "kmeans_lloyd.c"
+#undef KM_WIDTH
+#undef KM_TARGET
+#endif
+#define KM_WIDTH 2
+#define KM_TARGET
+#include "kmeans_lloyd.c"
+#undef KM_WIDTH
+#undef KM_TARGET
+
+static const km_kernels *kernels(void)
+{
+#if defined(KM_X86)
+    /* The CPU's features as libgcc / compiler-rt read them at start-up (OS support included).
+     * Building with -DTIER_NO_AVX512 (or -DTIER_NO_CLONES: width 2 only) tests the others. */
+#if !defined(TIER_NO_AVX512)
+    if (__builtin_cpu_supports("avx512f"))
+        return &kernels_w8;
+#endif
+    if (__builtin_cpu_supports("avx2"))
+        return &kernels_w4;
+#endif
+    return &kernels_w2;
+}
+
+void tier__km_tile_dist2(const double *const *xj, size_t m, size_t d, const double *center, double *out)
+{
+    kernels()->dist2(xj, m, d, center, out);
+}
+
+void tier__km_tile_nearest(const double *const *xj, size_t m, size_t d, const double *centers,
+                           size_t k, int32_t *label, double *best, double *second)
+{
+    kernels()->nearest(xj, m, d, centers, k, label, best, second);
+}
+
+void tier__km_lane_stats(double *s, double *z, double *lo, double *hi, const double *x, size_t n)
+{
+    kernels()->stats(s, z, lo, hi, x, n);
+}
+
+void tier__km_lane_m2(double *m2, const double *x, size_t n, double mean)
+{
+    kernels()->m2(m2, x, n, mean);
+}
+
+/* ---- the sums of a block, tile by tile (Hamerly's pass) ------------------------------------- */
+
+void tier__km_sums_begin(tier__km_sums *s, double *part, size_t k, size_t d)
+{
+    s->part = part;
+    s->k = k;
+    s->d = d;
+    if (use_lanes(k, d))
+        lanes_zero(s, k, d);
+    else
+        memset(part, 0, (k * d + k) * sizeof *part);
+}
+
+void tier__km_sums_add(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0, size_t m)
+{
+    if (use_lanes(s->k, s->d))
+        kernels()->sums(s, X, labels, t0, m);
+    else
+        accumulate_rows(s->part, X, s->k, labels, t0, t0 + m, s->d);
+}
+
+void tier__km_sums_end(tier__km_sums *s)
+{
+    if (use_lanes(s->k, s->d))
+        lanes_reduce(s->part, s, s->k, s->d);
+}
+
+/* ---- Lloyd's assignment --------------------------------------------------------------------- */
+
 /* Assigns every row of block b to its nearest center; accumulates the block's sums. */
 static int lloyd_block(void *ctx, size_t b)
 {
     tier__km_pass *p = ctx;
-    const tier__km_data *X = p->X;
-    size_t r0 = b * TIER__KM_BLOCK, r1 = block_end(X, b);
-    double *part = p->update ? p->part + b * p->stride : NULL;
-    if (part)
-        memset(part, 0, p->stride * sizeof *part);
-    double xt[TIER_KMEANS_MAX_FEATURES * TILE];
-    const double *xj[TIER_KMEANS_MAX_FEATURES];
-    int32_t lab[TILE];
-    double best[TILE];
-    size_t changed = 0;
-    double inertia = 0.0;
-    for (size_t t0 = r0; t0 < r1; t0 += TILE) {
-        size_t m = r1 - t0 < TILE ? r1 - t0 : TILE;
-        tier__km_tile_rows(xj, xt, X, t0, m);
-        tier__km_tile_nearest(xj, m, X->d, p->centers, p->k, lab, best, NULL);
-        for (size_t r = 0; r < m; r++) {
-            size_t i = t0 + r;
-            changed += p->labels[i] != lab[r];
-            p->labels[i] = lab[r];
-            /* the inertia as inertia_block sums it (same distances, same order) */
-            inertia += X->w ? best[r] * X->w[i] : best[r];
-        }
-        if (part)
-            tier__km_accumulate(part, X, p->k, p->labels, t0, t0 + m);
-    }
-    p->changed[b] = changed;
-    p->inertia[b] = inertia;
+    kernels()->lloyd(p, b, p->update ? p->part + b * p->stride : NULL);
     return 0;
 }
 
@@ -313,16 +257,18 @@ typedef struct inertia_ctx {
     double *part; /* per block */
 } inertia_ctx;
 
+/* The inertia of a block as lloyd_rows sums it: the same distances in the same lanes. */
 static int inertia_block(void *ctx, size_t b)
 {
     inertia_ctx *c = ctx;
     const tier__km_data *X = c->X;
-    double sum = 0.0;
-    for (size_t i = b * TIER__KM_BLOCK, end = block_end(X, b); i < end; i++) {
+    double lane[8] = { 0 };
+    size_t r0 = b * TIER__KM_BLOCK, end = block_end(X, b);
+    for (size_t i = r0; i < end; i++) {
         double d2 = tier__km_dist2(X, i, c->centers + (size_t)c->labels[i] * X->d);
-        sum += X->w ? d2 * X->w[i] : d2; /* as lloyd_block sums it */
+        lane[(i - r0) & 7] += X->w ? d2 * X->w[i] : d2;
     }
-    c->part[b] = sum;
+    c->part[b] = lane_sum(lane);
     return 0;
 }
 
@@ -622,3 +568,489 @@ int tier__km_run(tier__km_result *res, const tier__km_data *X, const tier__km_pa
     work_free(&w, X->alloc);
     return rc;
 }
+
+#else /* ================= the kernels for vectors of KM_WIDTH doubles (see the top) ================= */
+
+#define W KM_WIDTH
+#define V KN(km_v)
+typedef double V __attribute__((vector_size(W * sizeof(double))));
+typedef int32_t KN(km_i) __attribute__((vector_size(W * sizeof(int32_t)))); /* labels */
+#define VL(dst, p) memcpy(&(dst), (p), sizeof(V))
+#define VS(p, v) memcpy((p), &(v), sizeof(V))
+/* Lanes of `a` where `m` is set, else lanes of `b` (m from a comparison: all ones or zero). */
+#define VSEL(m, a, b) ((V)(((__typeof__(m))(a) & (m)) | ((__typeof__(m))(b) & ~(m))))
+/* Vectors of accumulators per step of the nearest-center search: as many as the registers hold
+ * (independent chains keep the vector units busy and amortise each center coordinate). */
+#define G (W == 8 ? 2 : 4)
+
+/* Squared distances of W rows (from offset r of every xj) to center c. The sum starts with the
+ * first term: 0 + t == t exactly for t = (x - c)^2 >= 0, so this is tier__km_dist2's value. */
+KM_INLINE void KN(dist)(V *out, const double *const *xj, size_t r, size_t d, const double *c)
+{
+    V x, s;
+    VL(x, xj[0] + r);
+    s = x - c[0];
+    s = s * s;
+    KM_UNROLL
+    for (size_t j = 1; j < d; j++) {
+        VL(x, xj[j] + r);
+        V t = x - c[j];
+        t = t * t;
+        s = s + t;
+    }
+    *out = s;
+}
+
+/* Nearest center of the n (a constant <= 4) vectors of rows from offset r: labels l[], best
+ * distances b[] and, with `second`, the second smallest s[] (always written: distinct arrays).
+ * Strictly smaller replaces, so the lowest index wins a tie. Labels are doubles so that the
+ * selects stay in one vector type. */
+KM_INLINE void KN(nearest_rows)(V *l, V *b, V *s, const double *const *xj, size_t r, size_t d,
+                                const double *centers, size_t k, const int second, const size_t n)
+{
+    const V zero = { 0 }, one = zero + 1.0, inf = zero + (double)INFINITY;
+    V f = one;
+    /* Center 0 as a scan from +inf would leave it: its distance (or +inf if it overflowed). */
+    KM_UNROLL
+    for (size_t g = 0; g < n; g++) {
+        KN(dist)(&b[g], xj, r + g * W, d, centers);
+        s[g] = inf;
+        l[g] = zero;
+    }
+    for (size_t c = 1; c < k; c++, f = f + one) {
+        KM_UNROLL
+        for (size_t g = 0; g < n; g++) {
+            V a;
+            KN(dist)(&a, xj, r + g * W, d, centers + c * d);
+            __typeof__(a < a) m = a < b[g];
+            if (second) {
+                __typeof__(a < a) nm = a < s[g];
+                s[g] = VSEL(m, b[g], VSEL(nm, a, s[g]));
+            }
+            l[g] = VSEL(m, f, l[g]);
+            b[g] = VSEL(m, a, b[g]);
+        }
+    }
+}
+
+KM_INLINE void KN(store)(size_t r, const V *l, const V *b, const V *s, const size_t n, int32_t *label,
+                         double *best, double *second)
+{
+    KM_UNROLL
+    for (size_t g = 0; g < n; g++) {
+        double lab[W];
+        VS(lab, l[g]);
+        for (size_t i = 0; i < W; i++)
+            label[r + g * W + i] = (int32_t)lab[i];
+        VS(best + r + g * W, b[g]);
+        if (second)
+            VS(second + r + g * W, s[g]);
+    }
+}
+
+/* The first m rows of a tile (m rounded up to 8 readable), G vectors at a time, then 8 rows. */
+KM_INLINE void KN(nearest_tile)(const double *const *xj, size_t m, size_t d, const double *centers,
+                                size_t k, int32_t *label, double *best, double *second, const int sec)
+{
+    V l[G], b[G], s[G];
+    size_t r = 0;
+    for (; r + G * W <= m; r += G * W) {
+        KN(nearest_rows)(l, b, s, xj, r, d, centers, k, sec, G);
+        KN(store)(r, l, b, s, G, label, best, second);
+    }
+    for (; r < m; r += 8) {
+        KN(nearest_rows)(l, b, s, xj, r, d, centers, k, sec, 8 / W);
+        KN(store)(r, l, b, s, 8 / W, label, best, second);
+    }
+}
+
+/* Constant feature counts let the compiler unroll the loops over features. */
+#define KM_BY_D(d, call)                                                                           \
+    switch (d) {                                                                                   \
+    case 1: call(1); break;                                                                        \
+    case 2: call(2); break;                                                                        \
+    case 3: call(3); break;                                                                        \
+    case 4: call(4); break;                                                                        \
+    case 5: call(5); break;                                                                        \
+    case 6: call(6); break;                                                                        \
+    case 7: call(7); break;                                                                        \
+    case 8: call(8); break;                                                                        \
+    default: call(d); break;                                                                       \
+    }
+
+KM_TARGET
+static void KN(tile_nearest)(const double *const *xj, size_t m, size_t d, const double *centers, size_t k,
+                             int32_t *label, double *best, double *second)
+{
+#define CALL(dd)                                                                                   \
+    do {                                                                                           \
+        if (second)                                                                                \
+            KN(nearest_tile)(xj, m, dd, centers, k, label, best, second, 1);                      \
+        else                                                                                       \
+            KN(nearest_tile)(xj, m, dd, centers, k, label, best, NULL, 0);                        \
+    } while (0)
+    KM_BY_D(d, CALL)
+#undef CALL
+}
+
+KM_TARGET
+static void KN(tile_dist2)(const double *const *xj, size_t m, size_t d, const double *center, double *out)
+{
+    for (size_t r = 0; r < m; r += W) {
+        V a;
+        KN(dist)(&a, xj, r, d, center);
+        VS(out + r, a);
+    }
+}
+
+/* ---- sums of a full tile (see "the order of the sums") ---- */
+
+#if KM_WIDTH == 8
+/* Shuffles of two vectors of eight doubles by constant indices (GCC and Clang spellings). */
+#if defined(__clang__)
+#define SHUF(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
+#else
+typedef int64_t km_l8 __attribute__((vector_size(64)));
+#define SHUF(a, b, ...) __builtin_shuffle((a), (b), (km_l8){ __VA_ARGS__ })
+#endif
+#define SHUF_LO(a, b) SHUF(a, b, 0, 8, 2, 10, 4, 12, 6, 14)
+#define SHUF_HI(a, b) SHUF(a, b, 1, 9, 3, 11, 5, 13, 7, 15)
+
+typedef double km_v4 __attribute__((vector_size(32)));
+
+/* Adds 8 rows (labels lab[0..7], row i in lane i), given as columns c[0..3] (features, weight,
+ * zeros), to the lane sums as rows of four doubles (d <= 3). */
+KM_INLINE void lanes_add8_4(double *acc, const V *c, const int32_t *lab, size_t k)
+{
+    V t0 = SHUF_LO(c[0], c[1]), t1 = SHUF_HI(c[0], c[1]);
+    V t2 = SHUF_LO(c[2], c[3]), t3 = SHUF_HI(c[2], c[3]);
+    V pr[4]; /* rows (0, 2), (4, 6), (1, 3), (5, 7) */
+    pr[0] = SHUF(t0, t2, 0, 1, 8, 9, 2, 3, 10, 11);
+    pr[1] = SHUF(t0, t2, 4, 5, 12, 13, 6, 7, 14, 15);
+    pr[2] = SHUF(t1, t3, 0, 1, 8, 9, 2, 3, 10, 11);
+    pr[3] = SHUF(t1, t3, 4, 5, 12, 13, 6, 7, 14, 15);
+    KM_UNROLL
+    for (size_t i = 0; i < 8; i++) {
+        km_v4 row, a;
+        memcpy(&row, (const double *)&pr[(i & 1) * 2 + (i >> 2)] + ((i >> 1) & 1) * 4, sizeof row);
+        double *dst = acc + (i * k + (size_t)lab[i]) * 4;
+        memcpy(&a, dst, sizeof a);
+        a = a + row;
+        memcpy(dst, &a, sizeof a);
+    }
+}
+
+/* The same for 4 <= d <= 8: columns c[0..7], rows of eight doubles (an 8 x 8 transposition). */
+KM_INLINE void lanes_add8_8(double *acc, const V *c, const int32_t *lab, size_t k)
+{
+    V t[8], u[8];
+    KM_UNROLL
+    for (size_t p = 0; p < 4; p++) {
+        t[2 * p] = SHUF_LO(c[2 * p], c[2 * p + 1]);     /* c0_0 c1_0 c0_2 c1_2 ... */
+        t[2 * p + 1] = SHUF_HI(c[2 * p], c[2 * p + 1]); /* c0_1 c1_1 c0_3 c1_3 ... */
+    }
+    KM_UNROLL
+    for (size_t h = 0; h < 2; h++) { /* features 4h .. 4h + 3 */
+        KM_UNROLL
+        for (size_t o = 0; o < 2; o++) { /* even / odd rows */
+            V a = t[4 * h + o], b = t[4 * h + 2 + o];
+            u[4 * h + 2 * o] = SHUF(a, b, 0, 1, 8, 9, 4, 5, 12, 13);       /* rows o, o + 4 */
+            u[4 * h + 2 * o + 1] = SHUF(a, b, 2, 3, 10, 11, 6, 7, 14, 15); /* rows o + 2, o + 6 */
+        }
+    }
+    KM_UNROLL
+    for (size_t q = 0; q < 4; q++) { /* u[q]: rows (0,4) (2,6) (1,5) (3,7) of features 0-3 */
+        static const size_t first[4] = { 0, 2, 1, 3 };
+        size_t r = first[q];
+        V lo = SHUF(u[q], u[4 + q], 0, 1, 2, 3, 8, 9, 10, 11);
+        V hi = SHUF(u[q], u[4 + q], 4, 5, 6, 7, 12, 13, 14, 15);
+        double *d0 = acc + (r * k + (size_t)lab[r]) * 8, *d1 = acc + ((r + 4) * k + (size_t)lab[r + 4]) * 8;
+        V a;
+        VL(a, d0);
+        a = a + lo;
+        VS(d0, a);
+        VL(a, d1);
+        a = a + hi;
+        VS(d1, a);
+    }
+}
+
+/* A full tile: 8 rows at a time, transposed in registers into row vectors. */
+KM_INLINE void KN(lanes_tile)(tier__km_sums *s, const double *const *xj, const double *w,
+                              const int32_t *lab, size_t d, size_t k)
+{
+    const V zero = { 0 }, one = zero + 1.0;
+    KM_UNROLL
+    for (size_t g = 0; g < TILE; g += 8) {
+        V c[8], wv = one;
+        if (w)
+            VL(wv, w + g);
+        KM_UNROLL
+        for (size_t j = 0; j < 8; j++) {
+            if (j < d) {
+                VL(c[j], xj[j] + g);
+                if (w)
+                    c[j] = c[j] * wv;
+            } else {
+                c[j] = j == d ? wv : zero;
+            }
+        }
+        if (lane_width(d) == 4) {
+            lanes_add8_4(s->acc, c, lab + g, k);
+        } else {
+            lanes_add8_8(s->acc, c, lab + g, k);
+            if (d == 8)
+                for (size_t i = 0; i < 8; i++)
+                    s->wl[i * k + (size_t)lab[g + i]] += w ? w[g + i] : 1.0;
+        }
+    }
+}
+
+#undef SHUF
+#undef SHUF_LO
+#undef SHUF_HI
+#elif KM_WIDTH == 4
+#if defined(__clang__)
+#define SHUF(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
+#else
+typedef int64_t km_l4 __attribute__((vector_size(32)));
+#define SHUF(a, b, ...) __builtin_shuffle((a), (b), (km_l4){ __VA_ARGS__ })
+#endif
+
+/* 4 rows given as columns c[0..3] (4 values each) become rows r[0..3] (a 4 x 4 transposition). */
+KM_INLINE void transpose4(V *r, const V *c)
+{
+    V t0 = SHUF(c[0], c[1], 0, 4, 2, 6), t1 = SHUF(c[0], c[1], 1, 5, 3, 7);
+    V t2 = SHUF(c[2], c[3], 0, 4, 2, 6), t3 = SHUF(c[2], c[3], 1, 5, 3, 7);
+    r[0] = SHUF(t0, t2, 0, 1, 4, 5);
+    r[1] = SHUF(t1, t3, 0, 1, 4, 5);
+    r[2] = SHUF(t0, t2, 2, 3, 6, 7);
+    r[3] = SHUF(t1, t3, 2, 3, 6, 7);
+}
+
+/* A full tile, 4 rows at a time, transposed in registers into row vectors (of one or two
+ * vectors: features 0-3, then 4-7). */
+KM_INLINE void KN(lanes_tile)(tier__km_sums *s, const double *const *xj, const double *w,
+                              const int32_t *lab, size_t d, size_t k)
+{
+    const V zero = { 0 }, one = zero + 1.0;
+    const size_t v = lane_width(d);
+    KM_UNROLL
+    for (size_t g = 0; g < TILE; g += 4) {
+        V c[8], lo[4], hi[4], wv = one;
+        if (w)
+            VL(wv, w + g);
+        KM_UNROLL
+        for (size_t j = 0; j < 8; j++) { /* (c[4..7] are dead when v == 4) */
+            if (j < d) {
+                VL(c[j], xj[j] + g);
+                if (w)
+                    c[j] = c[j] * wv;
+            } else {
+                c[j] = j == d ? wv : zero;
+            }
+        }
+        transpose4(lo, c);
+        if (v == 8)
+            transpose4(hi, c + 4);
+        KM_UNROLL
+        for (size_t i = 0; i < 4; i++) {
+            size_t lane = (g + i) & 7, l = (size_t)lab[g + i];
+            double *a = s->acc + (lane * k + l) * v;
+            V t;
+            VL(t, a);
+            t = t + lo[i];
+            VS(a, t);
+            if (v == 8) {
+                VL(t, a + 4);
+                t = t + hi[i];
+                VS(a + 4, t);
+            }
+            if (d == 8)
+                s->wl[lane * k + l] += w ? w[g + i] : 1.0;
+        }
+    }
+}
+
+#undef SHUF
+#else
+/* Narrower vectors gain little from transposing: one value at a time. */
+KM_INLINE void KN(lanes_tile)(tier__km_sums *s, const double *const *xj, const double *w,
+                              const int32_t *lab, size_t d, size_t k)
+{
+    lanes_add_rows(s, xj, w, lab, 0, TILE, d, k);
+}
+#endif
+
+KM_INLINE void KN(sums_rows)(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0,
+                             size_t m, size_t d)
+{
+    double xt[8 * TILE];
+    const double *xj[8];
+    tier__km_tile_rows(xj, xt, X, t0, m);
+    if (m == TILE)
+        KN(lanes_tile)(s, xj, X->w ? X->w + t0 : NULL, labels + t0, d, s->k);
+    else
+        lanes_add_rows(s, xj, X->w ? X->w + t0 : NULL, labels + t0, 0, m, d, s->k);
+}
+
+/* The rows [t0, t0 + m) of a tile added to the lane sums (d <= 8: use_lanes). */
+KM_TARGET
+static void KN(sums_add)(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0, size_t m)
+{
+#define CALL(dd) KN(sums_rows)(s, X, labels, t0, m, dd)
+    KM_BY_D(s->d, CALL)
+#undef CALL
+}
+
+/* ---- Lloyd's pass over a block ---- */
+
+/* In a single sweep: per tile of rows, the nearest centers, the labels, the inertia and (with
+ * `part`) the M-step sums, while the tile is in the L1 cache. */
+KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d)
+{
+    const tier__km_data *X = p->X;
+    const size_t k = p->k, r0 = b * TIER__KM_BLOCK, r1 = block_end(X, b);
+    const double *w = X->w;
+    const int lanes_on = part && use_lanes(k, d);
+    int32_t *labels = p->labels, lab[TILE];
+    tier__km_sums ls;
+    double xt[TIER_KMEANS_MAX_FEATURES * TILE], best[TILE], il[8];
+    const double *xj[TIER_KMEANS_MAX_FEATURES];
+    V iv[8 / W], vl[G], vb[G], vs[G]; /* (vs: unused second distances) */
+    KN(km_i) chg = { 0 };
+    size_t changed = 0;
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++)
+        iv[q] = (V){ 0 };
+    if (lanes_on)
+        lanes_zero(&ls, k, d);
+    else if (part)
+        memset(part, 0, (k * d + k) * sizeof *part);
+    for (size_t t0 = r0; t0 < r1; t0 += TILE) {
+        size_t m = r1 - t0 < TILE ? r1 - t0 : TILE;
+        tier__km_tile_rows(xj, xt, X, t0, m);
+        if (m == TILE) {
+            for (size_t r = 0; r < TILE; r += G * W) {
+                KN(nearest_rows)(vl, vb, vs, xj, r, d, p->centers, k, 0, G);
+                KM_UNROLL
+                for (size_t g = 0; g < G; g++) { /* rows i .. i + W - 1: lanes i % 8 ... */
+                    size_t i = r + g * W;
+                    KN(km_i) now = __builtin_convertvector(vl[g], KN(km_i)), old;
+                    memcpy(&old, labels + t0 + i, sizeof old);
+                    chg -= (KN(km_i))(old != now); /* a comparison is -1 where true */
+                    memcpy(labels + t0 + i, &now, sizeof now);
+                    if (w) {
+                        V wv;
+                        VL(wv, w + t0 + i);
+                        vb[g] = vb[g] * wv;
+                    }
+                    iv[(i % 8) / W] = iv[(i % 8) / W] + vb[g];
+                }
+            }
+            if (lanes_on)
+                KN(lanes_tile)(&ls, xj, w ? w + t0 : NULL, labels + t0, d, k);
+        } else { /* the last tile of the data: the same operations, one row at a time */
+            KN(tile_nearest)(xj, m, d, p->centers, k, lab, best, NULL);
+            KM_UNROLL
+            for (size_t q = 0; q < 8 / W; q++)
+                VS(il + q * W, iv[q]);
+            for (size_t r = 0; r < m; r++) {
+                changed += labels[t0 + r] != lab[r];
+                labels[t0 + r] = lab[r];
+                il[r & 7] += w ? best[r] * w[t0 + r] : best[r];
+            }
+            KM_UNROLL
+            for (size_t q = 0; q < 8 / W; q++)
+                VL(iv[q], il + q * W);
+            if (lanes_on)
+                lanes_add_rows(&ls, xj, w ? w + t0 : NULL, labels + t0, 0, m, d, k);
+        }
+        if (part && !lanes_on)
+            accumulate_rows(part, X, k, labels, t0, t0 + m, d);
+    }
+    if (lanes_on)
+        lanes_reduce(part, &ls, k, d);
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++)
+        VS(il + q * W, iv[q]);
+    for (size_t i = 0; i < W; i++)
+        changed += (size_t)-chg[i];
+    p->changed[b] = changed;
+    p->inertia[b] = lane_sum(il);
+}
+
+KM_TARGET
+static void KN(lloyd_block)(tier__km_pass *p, size_t b, double *part)
+{
+#define CALL(dd) KN(lloyd_rows)(p, b, part, dd)
+    KM_BY_D(p->X->d, CALL)
+#undef CALL
+}
+
+/* ---- column statistics (tier__km_lane_stats) ---- */
+
+KM_TARGET
+static void KN(stats)(double *s, double *z, double *lo, double *hi, const double *x, size_t n)
+{
+    V vs[8 / W], vz[8 / W], vlo[8 / W], vhi[8 / W];
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++) {
+        VL(vs[q], s + q * W);
+        VL(vz[q], z + q * W);
+        VL(vlo[q], lo + q * W);
+        VL(vhi[q], hi + q * W);
+    }
+    for (size_t i = 0; i < n; i += 8) {
+        KM_UNROLL
+        for (size_t q = 0; q < 8 / W; q++) {
+            V v;
+            VL(v, x + i + q * W);
+            vs[q] = vs[q] + v;
+            vz[q] = vz[q] + v * 0.0;
+            vlo[q] = VSEL(v < vlo[q], v, vlo[q]);
+            vhi[q] = VSEL(v > vhi[q], v, vhi[q]);
+        }
+    }
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++) {
+        VS(s + q * W, vs[q]);
+        VS(z + q * W, vz[q]);
+        VS(lo + q * W, vlo[q]);
+        VS(hi + q * W, vhi[q]);
+    }
+}
+
+KM_TARGET
+static void KN(m2)(double *m2, const double *x, size_t n, double mean)
+{
+    V acc[8 / W];
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++)
+        VL(acc[q], m2 + q * W);
+    for (size_t i = 0; i < n; i += 8) {
+        KM_UNROLL
+        for (size_t q = 0; q < 8 / W; q++) {
+            V t;
+            VL(t, x + i + q * W);
+            t = t - mean;
+            acc[q] = acc[q] + t * t;
+        }
+    }
+    KM_UNROLL
+    for (size_t q = 0; q < 8 / W; q++)
+        VS(m2 + q * W, acc[q]);
+}
+
+static const km_kernels KN(kernels) = { KN(tile_nearest), KN(tile_dist2), KN(lloyd_block), KN(sums_add),
+                                        KN(stats),        KN(m2) };
+
+#undef KM_BY_D
+#undef W
+#undef V
+#undef VL
+#undef VS
+#undef VSEL
+#undef G
+
+#endif /* KM_WIDTH */

@@ -14,7 +14,8 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static const char *const FEATURE_NAMES[8] = { "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7" };
+static const char *const FEATURE_NAMES[12] = { "f0", "f1", "f2", "f3", "f4",  "f5",
+                                                "f6", "f7", "f8", "f9", "f10", "f11" };
 
 /* n customers "c0".. (one purchase each) with numeric columns f0..f<d-1> from column-major x
  * (d x n) and, if w is non-NULL, a column "w". */
@@ -54,8 +55,8 @@ static const double *col(const tier_dataset *ds, const char *name)
 /* Options over features f0..f<d-1> with one transform for all. */
 static tier_kmeans_options opts_for(size_t d, unsigned k, tier_kmeans_transform t)
 {
-    static tier_kmeans_transform tr[8];
-    for (size_t j = 0; j < 8; j++)
+    static tier_kmeans_transform tr[12];
+    for (size_t j = 0; j < 12; j++)
         tr[j] = t;
     tier_kmeans_options o = TIER_KMEANS_OPTIONS_INIT;
     o.n_features = d;
@@ -415,6 +416,144 @@ static void test_thread_count_independence(void **state)
     }
     tier_dataset_free(ds);
     free(x);
+}
+
+/* A plain Lloyd iteration written here, as the library runs it from given centers with tol 0:
+ * labels (lowest index on ties), weighted means, stop when no label changes; final labels and
+ * inertia from the final centers. Returns the iteration count, or 0 if a cluster emptied (the
+ * data are made so that none does). Sums in row order: the library's order differs, so centers
+ * and inertia agree to rounding, labels exactly. */
+static size_t nearest_plain(double *d2, const double *const *x, size_t i, const double *centers, size_t d,
+                            size_t k)
+{
+    size_t best = 0;
+    double bd = INFINITY;
+    for (size_t c = 0; c < k; c++) {
+        double dd = 0.0;
+        for (size_t j = 0; j < d; j++)
+            dd += (x[j][i] - centers[c * d + j]) * (x[j][i] - centers[c * d + j]);
+        if (dd < bd) {
+            bd = dd;
+            best = c;
+        }
+    }
+    *d2 = bd;
+    return best;
+}
+
+static unsigned plain_lloyd(double *centers, int32_t *labels, double *inertia, const double *const *x,
+                            const double *w, size_t n, size_t d, size_t k, unsigned max_iter)
+{
+    double *sum = malloc(k * (d + 1) * sizeof *sum), d2;
+    unsigned it = 0;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = -1;
+    for (int changed = 1; changed && it < max_iter; it++) {
+        changed = 0;
+        memset(sum, 0, k * (d + 1) * sizeof *sum);
+        for (size_t i = 0; i < n; i++) {
+            size_t best = nearest_plain(&d2, x, i, centers, d, k);
+            changed |= labels[i] != (int32_t)best;
+            labels[i] = (int32_t)best;
+            double wi = w ? w[i] : 1.0;
+            for (size_t j = 0; j < d; j++)
+                sum[best * (d + 1) + j] += wi * x[j][i];
+            sum[best * (d + 1) + d] += wi;
+        }
+        for (size_t c = 0; c < k; c++) {
+            if (sum[c * (d + 1) + d] == 0.0) {
+                free(sum);
+                return 0;
+            }
+            for (size_t j = 0; j < d; j++)
+                centers[c * d + j] = sum[c * (d + 1) + j] / sum[c * (d + 1) + d];
+        }
+    }
+    *inertia = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        labels[i] = (int32_t)nearest_plain(&d2, x, i, centers, d, k);
+        *inertia += (w ? w[i] : 1.0) * d2;
+    }
+    free(sum);
+    return it;
+}
+
+/* Every way the library takes the M-step sums (rows of 4 or 8 values with the weight inside or
+ * apart, plain row order for more than 8 features or more than 64 clusters), over several
+ * blocks and a partial tile, weighted or not: Lloyd at 1 thread, Hamerly at 3 and auto at 2 are
+ * bit-identical, and all agree with the plain Lloyd above. */
+static void test_sum_paths_against_plain_lloyd(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t d, k;
+        int weighted;
+    } cfg[] = { { 1, 3, 0 }, { 2, 5, 1 }, { 3, 8, 1 }, { 4, 6, 0 }, { 5, 4, 1 }, { 7, 9, 0 },
+                { 8, 8, 1 }, { 8, 3, 0 }, { 9, 5, 0 }, { 12, 7, 1 }, { 3, 70, 0 } };
+    const size_t n = 3 * 8192 + 45; /* three full blocks, then a full and a partial tile */
+    for (size_t t = 0; t < sizeof cfg / sizeof *cfg; t++) {
+        size_t d = cfg[t].d, k = cfg[t].k;
+        double *x = blobs(n, d, k, 0.4, 10.0, 1000 + t), *w = NULL;
+        if (cfg[t].weighted) {
+            w = malloc(n * sizeof *w);
+            for (size_t i = 0; i < n; i++)
+                w[i] = 0.25 + uni();
+        }
+        tier_dataset *ds = make_ds(n, d, x, w);
+        tier_kmeans_options o = opts_for(d, (unsigned)k, TIER_KMEANS_RAW);
+        o.weights = w ? "w" : NULL;
+        o.seed = 7;
+        o.tol = 0.0;
+        o.max_iter = 100;
+        double *init = malloc(k * d * sizeof *init), *ref = malloc(k * d * sizeof *ref);
+        TIER_CHECK(tier_kmeans_initial_centers(init, ds, &o, TIER_KMEANS_TRANSFORMED));
+        o.init = TIER_KMEANS_INIT_GIVEN;
+        o.init_centers = init;
+        o.init_units = TIER_KMEANS_TRANSFORMED;
+        snapshot sn[3];
+        static const tier_kmeans_algorithm algs[3] = { TIER_KMEANS_LLOYD, TIER_KMEANS_HAMERLY, TIER_KMEANS_AUTO };
+        static const unsigned threads[3] = { 1, 3, 2 };
+        for (int a = 0; a < 3; a++) {
+            o.algorithm = algs[a];
+            o.n_threads = threads[a];
+            tier_scorer *s = fit_new(ds, &o);
+            sn[a] = take(ds, s, n, k * d);
+            tier_scorer_free(s);
+        }
+        char what[80];
+        snprintf(what, sizeof what, "d = %zu, k = %zu, weighted %d", d, k, cfg[t].weighted);
+        assert_same(&sn[0], &sn[1], n, k * d, what);
+        assert_same(&sn[0], &sn[2], n, k * d, what);
+        /* the plain Lloyd on the dataset's own columns */
+        const double *xc[12];
+        for (size_t j = 0; j < d; j++)
+            xc[j] = col(ds, FEATURE_NAMES[j]);
+        int32_t *lab = malloc(n * sizeof *lab);
+        double inertia = 0.0;
+        memcpy(ref, init, k * d * sizeof *ref);
+        unsigned it = plain_lloyd(ref, lab, &inertia, xc, w ? col(ds, "w") : NULL, n, d, k, o.max_iter);
+        if (it == 0)
+            fail_msg("%s: a cluster emptied in the plain Lloyd; change the data", what);
+        assert_int_equal(sn[0].n_iter, it);
+        size_t wrong = 0;
+        for (size_t i = 0; i < n; i++)
+            wrong += sn[0].cluster[i] != (double)lab[i];
+        if (wrong)
+            fail_msg("%s: %zu labels differ from the plain Lloyd", what, wrong);
+        if (!rel_close(sn[0].inertia, inertia, 1e-12))
+            fail_msg("%s: inertia %.17g, plain Lloyd %.17g", what, sn[0].inertia, inertia);
+        for (size_t i = 0; i < k * d; i++)
+            if (!rel_close(sn[0].centers[i], ref[i], 1e-12))
+                fail_msg("%s: center value %zu is %.17g, plain Lloyd %.17g", what, i, sn[0].centers[i], ref[i]);
+        for (int a = 0; a < 3; a++)
+            drop(&sn[a]);
+        free(lab);
+        free(init);
+        free(ref);
+        free(w);
+        free(x);
+        tier_dataset_free(ds);
+    }
 }
 
 /* Points on an integer grid with many duplicates have exact distance ties: both algorithms must
@@ -1345,6 +1484,7 @@ int main(void)
         cmocka_unit_test(test_conformance_hamerly),
         cmocka_unit_test(test_conformance_metrics),
         cmocka_unit_test(test_thread_count_independence),
+        cmocka_unit_test(test_sum_paths_against_plain_lloyd),
         cmocka_unit_test(test_lloyd_hamerly_identical_with_ties),
         cmocka_unit_test(test_seed_and_n_init),
         cmocka_unit_test(test_initial_centers),

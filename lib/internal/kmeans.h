@@ -9,11 +9,13 @@
  *   kmeans_choose.c  choosing k: inertia/elbow, silhouette, Calinski-Harabasz, Davies-Bouldin
  *
  * Determinism. Rows are processed in blocks of TIER__KM_BLOCK rows, whatever the thread count;
- * every sum is accumulated in row order inside a block and blocks are combined in block order.
- * Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)², one
- * rounding per operation, features in order, no fused multiply-add. The vectorised kernels do the
- * same operations per row, so every path (Lloyd, Hamerly, apply) compares the same numbers and
- * picks the same label (the lowest cluster index on exact ties). */
+ * every sum is accumulated in one fixed order inside a block (the M-step sums and the inertia in
+ * 8 lanes by row % 8, see kmeans_lloyd.c; others in row order) and blocks are combined in block
+ * order. Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)²,
+ * one rounding per operation, features in order, no fused multiply-add. The vectorised kernels do
+ * the same operations per row, whatever the instruction set, so every path (Lloyd, Hamerly,
+ * apply) compares the same numbers and picks the same label (the lowest cluster index on exact
+ * ties). */
 #ifndef TIER_INTERNAL_KMEANS_H
 #define TIER_INTERNAL_KMEANS_H
 
@@ -23,9 +25,13 @@
 #include "tier/kmeans.h"
 #include "alloc.h"
 
-/* Clang contracts a*b+c into an FMA by default; that would change distances between paths. */
+/* A fused multiply-add (one rounding for a*b+c) would change distances between paths and
+ * instruction sets. Clang contracts by default; GCC does in GNU C modes where the target has FMA
+ * (the AVX-512 kernels have), never in ISO modes such as the project's c11. */
 #if defined(__clang__)
 #pragma clang fp contract(off)
+#elif defined(__GNUC__) && !defined(__STRICT_ANSI__)
+#pragma GCC optimize("fp-contract=off")
 #endif
 
 /* Rows per task. Fixed: results must not depend on the thread count. */
@@ -94,6 +100,12 @@ void tier__km_tile_nearest(const double *const *xj, size_t m, size_t d, const do
 void tier__km_tile_dist2(const double *const *xj, size_t m, size_t d, const double *center,
                          double *out);
 
+/* Column statistics in 8 lanes (element i feeds lane i % 8) over x[0 .. n), n a multiple of 8:
+ * adds to s the values, to z the values times 0, and keeps in lo / hi the lanes' minimum and
+ * maximum (a NaN never replaces them); then adds to m2 the squared deviations from `mean`. */
+void tier__km_lane_stats(double *s, double *z, double *lo, double *hi, const double *x, size_t n);
+void tier__km_lane_m2(double *m2, const double *x, size_t n, double mean);
+
 /* ---- one k-means run (kmeans_lloyd.c, kmeans_hamerly.c) ------------------------------------- */
 
 typedef struct tier__km_params {
@@ -135,10 +147,20 @@ typedef struct tier__km_pass {
     double slack;          /* absolute margin that covers rounding in the bounds */
 } tier__km_pass;
 
-/* Adds rows [r0, r1) to the block sums (k*d weighted sums, then k weights), in row order, each
- * row's features in order: the one accumulation order of every assignment pass. */
-void tier__km_accumulate(double *part, const tier__km_data *X, size_t k, const int32_t *labels,
-                         size_t r0, size_t r1);
+/* The M-step sums of one block (k*d weighted sums, then k weights), taken in the one order of
+ * every assignment pass (see kmeans_lloyd.c): begin, add the block's tiles in row order, end. */
+#define TIER__KM_LANE_K 64
+typedef struct tier__km_sums {
+    _Alignas(64) double acc[8 * TIER__KM_LANE_K * 8]; /* lanes x clusters x row vector */
+    double wl[8 * TIER__KM_LANE_K];                   /* lanes x clusters: weights, if not in acc */
+    double *part;                                     /* where end() writes the sums */
+    size_t k, d;
+} tier__km_sums;
+
+void tier__km_sums_begin(tier__km_sums *s, double *part, size_t k, size_t d);
+/* Adds the m (<= TIER__KM_TILE) rows from t0, a multiple of TIER__KM_TILE rows from the block start. */
+void tier__km_sums_add(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0, size_t m);
+void tier__km_sums_end(tier__km_sums *s);
 
 /* Hamerly's assignment of one block (tier__parallel_for task). */
 int tier__km_hamerly_block(void *ctx, size_t block);
