@@ -311,17 +311,20 @@ static tier__node *make_arith(parser *p, int op, tier__pos pos, tier__node *a, t
     return n;
 }
 
-static tier__node *make_neg(parser *p, tier__pos pos, const char *start, tier__node *a)
+/* A node of one operand (already type-checked), its source text starting at `start`. */
+static tier__node *make_unary(parser *p, tier__nkind kind, tier__pos pos, const char *start, tier__node *a)
 {
-    if (need_num(p, a))
-        return NULL;
-    tier__node *n = new_node(p, N_NEG, pos, 1);
+    tier__node *n = new_node(p, kind, pos, 1);
     if (!n)
         return NULL;
     n->kids[0] = a;
-    if (!finish(p, n, start))
-        return NULL;
-    return a->kind == N_NUM ? fold_num(p, n, -a->num) : n;
+    return finish(p, n, start) ? n : NULL;
+}
+
+static tier__node *make_neg(parser *p, tier__pos pos, const char *start, tier__node *a)
+{
+    tier__node *n = need_num(p, a) ? NULL : make_unary(p, N_NEG, pos, start, a);
+    return n && a->kind == N_NUM ? fold_num(p, n, -a->num) : n;
 }
 
 /* Comparison of a categorical column with a text value: `col = "x"`, `"x" != col`. */
@@ -420,15 +423,8 @@ static tier__node *make_logic(parser *p, tier__nkind kind, tier__pos pos, tier__
 
 static tier__node *make_not(parser *p, tier__pos pos, const char *start, tier__node *a)
 {
-    if (need_cond(p, a))
-        return NULL;
-    tier__node *n = new_node(p, N_NOT, pos, 1);
-    if (!n)
-        return NULL;
-    n->kids[0] = a;
-    if (!finish(p, n, start))
-        return NULL;
-    return a->kind == N_BOOL ? fold_bool(n, a->num == 0) : n;
+    tier__node *n = need_cond(p, a) ? NULL : make_unary(p, N_NOT, pos, start, a);
+    return n && a->kind == N_BOOL ? fold_bool(n, a->num == 0) : n;
 }
 
 static tier__node *make_missing(parser *p, tier__pos pos, int neg, tier__node *x)
