@@ -856,12 +856,9 @@ int tier__dataset_purchase_days(const tier_dataset *ds, int (*fn)(void *ctx, siz
 {
     for (size_t p = 0; p < TIER__PARTS; p++) {
         const tier__part *part = &ds->parts[p];
-        for (size_t i = 0; part->days.slots && i <= part->days.mask; i++) {
-            uint64_t k = part->days.slots[i];
-            if (!k)
-                continue;
-            int32_t day = (int32_t)((int64_t)(k & 0xFFFFFFFFu) - 0x80000000LL);
-            int rc = fn(ctx, part->global[k >> 32], day);
+        for (size_t i = 0; i < part->days.n; i++) {
+            uint64_t k = part->days.log[i];
+            int rc = fn(ctx, part->global[k >> 32], tier__day_key_day(k));
             if (rc)
                 return rc;
         }

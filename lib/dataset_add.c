@@ -66,14 +66,31 @@ static int check_batch(const tier__batch *b)
 #define ID_INLINE 16
 typedef struct add_rec {
     uint64_t id_hash;
-    uint64_t order_hash; /* 0 = no order id, or a free item */
+    uint64_t order_hash;   /* 0 = no order id, or a free item */
+    uint64_t order_serial; /* see order_serial() */
     int64_t time;
     double amount;
-    const char *id;      /* the id: `inl` when it fits, else a view into the batch */
     uint32_t id_len;
-    uint32_t row;        /* batch row */
+    uint32_t row;          /* batch row; a longer id is read from the batch */
     char inl[ID_INLINE];
 } add_rec;
+
+/* An order id of 1 to 18 decimal digits, as a number + 1; 0 for any other id. Invoice
+ * numbers usually grow with time, so in a time-ordered log a new order's number is above
+ * every number recorded before, which proves it new without looking it up (see count_order). */
+static uint64_t order_serial(tier__sv id)
+{
+    if (id.n == 0 || id.n > 18)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < id.n; i++) {
+        unsigned d = (unsigned char)id.p[i] - (unsigned)'0';
+        if (d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    return v + 1;
+}
 
 typedef struct add_job {
     tier_dataset *ds;
@@ -81,6 +98,7 @@ typedef struct add_job {
     size_t n_slices;
     uint64_t *id_hash;     /* per row */
     uint64_t *order_hash;  /* per row */
+    uint64_t *order_serial; /* per row */
     size_t *slice_count;   /* [slice][partition]: rows, then (prefix summed) first position */
     int64_t *slice_min, *slice_max; /* per slice: earliest and latest time */
     add_rec *recs;         /* rows in runs by partition */
@@ -112,14 +130,18 @@ static int hash_slice(void *ctx, size_t task)
         else
             job->id_hash[i] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
         count[tier__part_of(job->id_hash[i])]++;
-        uint64_t oh = 0;
+        uint64_t oh = 0, serial = 0;
         if (b->orders && b->orders[i].n && b->amounts[i] != 0.0) {
-            if (i > from && job->order_hash[i - 1] && same_view(b->orders[i], b->orders[i - 1]))
+            if (i > from && job->order_hash[i - 1] && same_view(b->orders[i], b->orders[i - 1])) {
                 oh = job->order_hash[i - 1];
-            else
+                serial = job->order_serial[i - 1];
+            } else {
                 oh = tier__hash_bytes(b->orders[i].p, b->orders[i].n) | 1;
+                serial = order_serial(b->orders[i]);
+            }
         }
         job->order_hash[i] = oh;
+        job->order_serial[i] = serial;
         lo = b->times[i] < lo ? b->times[i] : lo;
         hi = b->times[i] > hi ? b->times[i] : hi;
     }
@@ -145,6 +167,26 @@ static void place_slices(add_job *job)
     job->start[TIER__PARTS] = pos;
 }
 
+/* Copies an id of up to ID_INLINE bytes with fixed-size moves (a call to memcpy with a
+ * variable length cost more than the rest of the scatter); reads only within the id. */
+static inline void copy_short(char *dst, tier__sv id)
+{
+    const char *p = id.p;
+    size_t n = id.n;
+    if (n > ID_INLINE)
+        return;
+    if (n >= 8) {
+        memcpy(dst, p, 8);
+        memcpy(dst + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, p, 4);
+        memcpy(dst + n - 4, p + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = p[i];
+    }
+}
+
 /* Step 2 for one slice: its rows, as records, to their runs. */
 static int scatter_slice(void *ctx, size_t task)
 {
@@ -157,29 +199,25 @@ static int scatter_slice(void *ctx, size_t task)
         add_rec *r = &job->recs[next[tier__part_of(job->id_hash[i])]++];
         r->id_hash = job->id_hash[i];
         r->order_hash = job->order_hash[i];
+        r->order_serial = job->order_serial[i];
         r->time = b->times[i];
         r->amount = b->amounts[i];
         r->id_len = (uint32_t)b->ids[i].n;
         r->row = (uint32_t)i;
-        if (b->ids[i].n <= ID_INLINE) {
-            memcpy(r->inl, b->ids[i].p, b->ids[i].n);
-            r->id = NULL; /* NULL: the id is `inl` (a pointer into a record would need fixing up) */
-        } else {
-            r->id = b->ids[i].p;
-        }
+        copy_short(r->inl, b->ids[i]);
     }
     return TIER_OK;
 }
 
-static inline const char *rec_id(const add_rec *r)
+static inline const char *rec_id(const add_job *job, const add_rec *r)
 {
-    return r->id ? r->id : r->inl;
+    return r->id_len <= ID_INLINE ? r->inl : job->b->ids[r->row].p;
 }
 
-static inline int same_customer(const add_rec *a, const add_rec *b)
+static inline int same_customer(const add_job *job, const add_rec *a, const add_rec *b)
 {
     return a->id_hash == b->id_hash && a->id_len == b->id_len &&
-           tier__bytes_equal(rec_id(a), rec_id(b), a->id_len);
+           tier__bytes_equal(rec_id(job, a), rec_id(job, b), a->id_len);
 }
 
 static int bump(uint32_t *counter, const char *what, const tier__part *p, size_t l)
@@ -201,10 +239,24 @@ typedef struct prev_txn {
     uint64_t day_key;
 } prev_txn;
 
-static int count_order(tier__part *p, const tier__alloc *a, uint64_t h, uint32_t l, uint32_t flag,
+/* Records order (r's order, customer l) with `flag`, counting it if the flag is new. Three
+ * ways, cheapest first: the order is the one recorded last (another line of it, such as a
+ * discount line inside a purchase); its number is above every number recorded in the
+ * partition, so it is new; otherwise the set is asked. */
+static int count_order(tier__part *p, const tier__alloc *a, const add_rec *r, uint32_t l, uint32_t flag,
                        uint32_t *counter)
 {
-    int fresh = tier__orderset_add(a, &p->orders, h, l, flag);
+    tier__order_entry *last = tier__orderset_last(&p->orders);
+    int fresh;
+    if (last && last->hash == r->order_hash && last->row == l) {
+        fresh = (int)(flag & ~last->flags);
+        last->flags |= flag;
+    } else if (r->order_serial > p->order_serial_max) {
+        fresh = tier__orderset_append_new(a, &p->orders, r->order_hash, l, flag);
+        p->order_serial_max = r->order_serial;
+    } else {
+        fresh = tier__orderset_add(a, &p->orders, r->order_hash, l, flag);
+    }
     if (fresh < 0)
         return TIER_ENOMEM;
     return fresh ? bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", p, l) : TIER_OK;
@@ -233,7 +285,7 @@ static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, 
         tier__dd_add(&c->ret_hi, &c->ret_lo, -amount);
         if (!oh)
             return bump(&p->n_returns[l], "returns", p, l);
-        return same_order ? TIER_OK : count_order(p, a, oh, l, ORDER_RETURN, &p->n_returns[l]);
+        return same_order ? TIER_OK : count_order(p, a, r, l, ORDER_RETURN, &p->n_returns[l]);
     }
     /* the first purchase day's value restarts when an earlier day arrives */
     const int32_t day = tier__day_of(t);
@@ -244,13 +296,17 @@ static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, 
     } else if (day == first_day) {
         tier__dd_add(&p->first_day_hi[l], &p->first_day_lo[l], amount);
     }
+    /* Every recorded purchase day is at most the last purchase's: a later day is new, that
+     * day is known, and only an earlier one (a log out of time order) needs the set. */
+    const int32_t last_day = c->last_buy == INT64_MIN ? INT32_MIN : tier__day_of(c->last_buy);
     if (t < c->first_buy)
         c->first_buy = t;
     if (t > c->last_buy)
         c->last_buy = t;
     uint64_t key = tier__day_key(l, day);
-    if (key != prev->day_key) {
-        int fresh = tier__dayset_add(a, &p->days, key);
+    if (key != prev->day_key && day != last_day) {
+        int fresh = day > last_day ? tier__dayset_append_new(a, &p->days, key)
+                                   : tier__dayset_add(a, &p->days, key);
         if (fresh < 0)
             return TIER_ENOMEM;
         prev->day_key = key;
@@ -259,7 +315,47 @@ static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, 
     }
     if (!oh)
         return bump(&c->n_orders, "orders", p, l);
-    return same_order ? TIER_OK : count_order(p, a, oh, l, ORDER_PURCHASE, &c->n_orders);
+    return same_order ? TIER_OK : count_order(p, a, r, l, ORDER_PURCHASE, &c->n_orders);
+}
+
+/* A partition's tables are too large to stay in cache between batches, so each row of a run
+ * would stall on a chain of misses: the id's slot, its length and string, the accumulators,
+ * the day's slot. Rows ahead are prefetched in stages instead, each stage using what the
+ * previous one brought in: the slots first, then (the slot names the customer's local number,
+ * when its tag matches) the customer's entries, then the id string they point to. */
+#define AHEAD_SLOTS 16
+#define AHEAD_ENTRIES 8
+#define AHEAD_STRING 4
+#if defined(__GNUC__)
+#define PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define PREFETCH(addr) ((void)(addr))
+#endif
+
+static inline void prefetch_slots(const tier__part *p, const add_rec *r)
+{
+    tier__strtab_prefetch(&p->ids, r->id_hash);
+    if (r->order_hash)
+        tier__orderset_prefetch(&p->orders, r->order_hash);
+}
+
+static inline void prefetch_entries(const tier__part *p, const add_rec *r)
+{
+    long l = tier__strtab_peek(&p->ids, r->id_hash);
+    if (l < 0)
+        return;
+    PREFETCH(&p->ids.lens[l]);
+    PREFETCH(&p->ids.strs[l]);
+    PREFETCH(&p->cust[l]);
+    if (r->amount > 0)
+        tier__dayset_prefetch(&p->days, tier__day_key((uint32_t)l, tier__day_of(r->time)));
+}
+
+static inline void prefetch_string(const tier__part *p, const add_rec *r)
+{
+    long l = tier__strtab_peek(&p->ids, r->id_hash);
+    if (l >= 0)
+        PREFETCH(p->ids.strs[l]);
 }
 
 /* Step 3 for one partition: its run, in batch order. */
@@ -275,16 +371,17 @@ static int aggregate_partition(void *ctx, size_t part)
     int rc = TIER_OK;
     for (size_t k = 0; k < n && !rc; k++) {
         const add_rec *r = &run[k];
-        if (k + 8 < n) { /* overlap the cache misses of rows to come */
-            tier__strtab_prefetch(&p->ids, run[k + 8].id_hash);
-            if (run[k + 8].order_hash)
-                tier__orderset_prefetch(&p->orders, run[k + 8].order_hash);
-        }
-        if (!prev_id || !same_customer(r, prev_id)) {
+        if (k + AHEAD_SLOTS < n)
+            prefetch_slots(p, &run[k + AHEAD_SLOTS]);
+        if (k + AHEAD_ENTRIES < n)
+            prefetch_entries(p, &run[k + AHEAD_ENTRIES]);
+        if (k + AHEAD_STRING < n)
+            prefetch_string(p, &run[k + AHEAD_STRING]);
+        if (!prev_id || !same_customer(job, r, prev_id)) {
             rc = tier__part_reserve(job->ds, p, p->ids.n + 1);
             int created = 0;
             if (!rc)
-                rc = tier__strtab_intern_hashed(&p->ids, rec_id(r), r->id_len, r->id_hash, &l, &created);
+                rc = tier__strtab_intern_hashed(&p->ids, rec_id(job, r), r->id_len, r->id_hash, &l, &created);
             if (rc)
                 break;
             if (created) {
@@ -306,6 +403,7 @@ static void free_job(const tier__alloc *a, add_job *job)
 {
     tier__free(a, job->id_hash);
     tier__free(a, job->order_hash);
+    tier__free(a, job->order_serial);
     tier__free(a, job->slice_count);
     tier__free(a, job->slice_min);
     tier__free(a, job->slice_max);
@@ -326,6 +424,7 @@ static add_job *new_job(tier_dataset *ds, const tier__batch *b)
     job->n_slices = (b->n + HASH_SLICE - 1) / HASH_SLICE;
     job->id_hash = tier__malloc(a, b->n * sizeof *job->id_hash);
     job->order_hash = tier__malloc(a, b->n * sizeof *job->order_hash);
+    job->order_serial = tier__malloc(a, b->n * sizeof *job->order_serial);
     job->slice_count = tier__calloc(a, job->n_slices * TIER__PARTS, sizeof *job->slice_count);
     job->slice_min = tier__malloc(a, job->n_slices * sizeof *job->slice_min);
     job->slice_max = tier__malloc(a, job->n_slices * sizeof *job->slice_max);
@@ -333,7 +432,7 @@ static add_job *new_job(tier_dataset *ds, const tier__batch *b)
     job->new_local = tier__calloc(a, b->n, sizeof *job->new_local);
     if (b->n_cat || b->n_num)
         job->local = tier__malloc(a, b->n * sizeof *job->local);
-    if (!job->id_hash || !job->order_hash || !job->slice_count || !job->slice_min || !job->slice_max ||
+    if (!job->id_hash || !job->order_hash || !job->order_serial || !job->slice_count || !job->slice_min || !job->slice_max ||
         !job->recs || !job->new_local || ((b->n_cat || b->n_num) && !job->local)) {
         free_job(a, job);
         return NULL;

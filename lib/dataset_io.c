@@ -48,10 +48,8 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
     tier__wbuf_u64(w, n_orders);
     for (size_t p = 0; p < TIER__PARTS; p++) {
         const tier__part *part = &ds->parts[p];
-        for (size_t i = 0; part->orders.slots && i <= part->orders.mask; i++) {
-            const tier__order_entry *e = &part->orders.slots[i];
-            if (!e->hash)
-                continue;
+        for (size_t i = 0; i < part->orders.n; i++) {
+            const tier__order_entry *e = &part->orders.log[i];
             tier__wbuf_u64(w, e->hash);
             tier__wbuf_u32(w, part->global[e->row]);
             tier__wbuf_u32(w, e->flags);
@@ -60,10 +58,9 @@ static void write_state(tier__wbuf *w, const tier_dataset *ds)
     tier__wbuf_u64(w, n_days);
     for (size_t p = 0; p < TIER__PARTS; p++) {
         const tier__part *part = &ds->parts[p];
-        for (size_t i = 0; part->days.slots && i <= part->days.mask; i++) {
-            uint64_t k = part->days.slots[i];
-            if (k)
-                tier__wbuf_u64(w, ((uint64_t)part->global[k >> 32] << 32) | (k & 0xFFFFFFFFu));
+        for (size_t i = 0; i < part->days.n; i++) {
+            uint64_t k = part->days.log[i];
+            tier__wbuf_u64(w, ((uint64_t)part->global[k >> 32] << 32) | (k & 0xFFFFFFFFu));
         }
     }
 }
@@ -151,6 +148,7 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
             return TIER_ECORRUPT;
         uint32_t w = ds->where[row];
         tier__part *p = &ds->parts[tier__where_part(w)];
+        p->order_serial_max = UINT64_MAX; /* the file keeps hashes, not the order numbers */
         int added = tier__orderset_add(&ds->alloc, &p->orders, h, (uint32_t)tier__where_local(w), flags);
         if (added < 0)
             return TIER_ENOMEM;

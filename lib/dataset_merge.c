@@ -71,10 +71,10 @@ static int merge_sets(tier_dataset *ds, const tier_dataset *o, size_t part, cons
     if (tier__orderset_reserve(&ds->alloc, &p->orders, p->orders.n + op->orders.n) ||
         tier__dayset_reserve(&ds->alloc, &p->days, p->days.n + op->days.n))
         return TIER_ENOMEM;
-    for (size_t i = 0; op->orders.slots && i <= op->orders.mask; i++) {
-        const tier__order_entry *e = &op->orders.slots[i];
-        if (!e->hash)
-            continue;
+    if (op->order_serial_max > p->order_serial_max)
+        p->order_serial_max = op->order_serial_max;
+    for (size_t i = 0; i < op->orders.n; i++) {
+        const tier__order_entry *e = &op->orders.log[i];
         uint32_t l = map[e->row];
         int fresh = tier__orderset_add(&ds->alloc, &p->orders, e->hash, l, e->flags);
         if (fresh < 0)
@@ -85,10 +85,8 @@ static int merge_sets(tier_dataset *ds, const tier_dataset *o, size_t part, cons
         if (already & ORDER_RETURN)
             p->n_returns[l]--;
     }
-    for (size_t i = 0; op->days.slots && i <= op->days.mask; i++) {
-        uint64_t k = op->days.slots[i];
-        if (!k)
-            continue;
+    for (size_t i = 0; i < op->days.n; i++) {
+        uint64_t k = op->days.log[i];
         uint32_t l = map[k >> 32];
         int fresh = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)l << 32) | (k & 0xFFFFFFFFu));
         if (fresh < 0)

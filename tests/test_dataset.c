@@ -425,6 +425,130 @@ static void test_transaction_order_does_not_matter(void **state)
     free_log(&L);
 }
 
+/* ---- a time-ordered log with invoice numbers: the sets' append-only paths ----------------- */
+
+/* Invoice numbers that grow with time, as real logs have them, with the exceptions the fast
+ * paths must not get wrong: an earlier invoice of the customer seen again later, the same
+ * number written with a leading zero (a different id), a number shared with another customer,
+ * non-numeric ids, discount lines inside purchases, and a few rows out of time order. */
+static log_t make_invoice_log(size_t n, uint64_t seed)
+{
+    log_t L = make_log(n, seed); /* allocations; every row is rewritten below */
+    rng_state = seed;
+    unsigned invoice = 500000;
+    int64_t t = T0;
+    size_t i = 0;
+    while (i < n) {
+        unsigned cust = (unsigned)(rnd() % 61);
+        unsigned kind = (unsigned)(rnd() % 100);
+        char order[16];
+        if (kind < 6 && i > 0) { /* an older invoice again (this customer's or another's) */
+            size_t j = (size_t)(rnd() % i);
+            snprintf(order, sizeof order, "%s", L.orders[j]);
+            if (kind < 3)
+                cust = (unsigned)strtoul(L.ids[j] + 4, NULL, 10);
+        } else if (kind < 9) {
+            snprintf(order, sizeof order, "0%u", invoice - (unsigned)(rnd() % 50));
+        } else if (kind < 12) {
+            snprintf(order, sizeof order, "C%u", ++invoice);
+        } else {
+            snprintf(order, sizeof order, "%u", ++invoice);
+        }
+        t += (int64_t)(rnd() % (6 * 3600));
+        size_t lines = 1 + (size_t)(rnd() % 4);
+        for (size_t k = 0; k < lines && i < n; k++, i++) {
+            snprintf(L.ids[i], 16, "cust%u", cust);
+            snprintf(L.orders[i], 16, "%s", order);
+            L.id_ptrs[i] = L.ids[i];
+            L.order_ptrs[i] = L.orders[i];
+            /* out of time order now and then: up to four days back */
+            L.times[i] = rnd() % 50 == 0 ? t - (int64_t)(rnd() % (4 * DAY)) : t;
+            int64_t cents = 1 + (int64_t)(rnd() % 50000);
+            unsigned a = (unsigned)(rnd() % 20);
+            L.amounts[i] = a < 2 ? -(double)cents / 100.0 : a == 2 ? 0.0 : (double)cents / 100.0;
+        }
+    }
+    return L;
+}
+
+static int64_t day_of(int64_t t)
+{
+    return t >= 0 ? t / DAY : -((-t + DAY - 1) / DAY);
+}
+
+/* Distinct purchase orders, return orders and purchase days of each customer, by brute force
+ * over the log: the definition, with none of the dataset's sets. */
+static void assert_distinct_counts(const tier_dataset *ds, const log_t *L)
+{
+    for (unsigned c = 0; c < 61; c++) {
+        char id[16];
+        snprintf(id, sizeof id, "cust%u", c);
+        size_t row;
+        if (tier_dataset_find(&row, ds, id) != TIER_OK)
+            continue;
+        double orders = 0, returns = 0, days = 0;
+        for (size_t i = 0; i < L->n; i++) {
+            if (strcmp(L->ids[i], id) != 0 || L->amounts[i] == 0.0)
+                continue;
+            int buy = L->amounts[i] > 0, first_order = 1, first_day = 1;
+            for (size_t j = 0; j < i; j++) {
+                if (strcmp(L->ids[j], id) != 0 || (L->amounts[j] > 0) != buy || L->amounts[j] == 0.0)
+                    continue;
+                if (strcmp(L->orders[j], L->orders[i]) == 0)
+                    first_order = 0;
+                if (buy && day_of(L->times[j]) == day_of(L->times[i]))
+                    first_day = 0;
+            }
+            orders += buy && first_order;
+            returns += !buy && first_order;
+            days += buy && first_day;
+        }
+        assert_true(col(ds, "frequency")[row] == orders);
+        assert_true(col(ds, "returns")[row] == returns);
+        assert_true(col(ds, "purchase_days")[row] == days);
+    }
+}
+
+static void test_invoice_log_any_order(void **state)
+{
+    (void)state;
+    log_t L = make_invoice_log(6000, 99);
+    const int64_t as_of = L.times[L.n - 1] + 30 * DAY;
+    tier_dataset *whole = new_ds();
+    add_range(whole, &L, 0, L.n);
+    TIER_CHECK(tier_dataset_compute_features(whole, as_of));
+    assert_distinct_counts(whole, &L);
+
+    /* row by row, backwards: every row is out of order */
+    tier_dataset *rev = new_ds();
+    for (size_t i = L.n; i-- > 0;)
+        add_range(rev, &L, i, i + 1);
+    TIER_CHECK(tier_dataset_compute_features(rev, as_of));
+    assert_same(whole, rev, 0);
+
+    /* two halves merged, and a saved first half continued */
+    tier_dataset *a = new_ds(), *b = new_ds();
+    add_range(a, &L, 0, 2500);
+    add_range(b, &L, 2500, L.n);
+    const char *path = test_temp_path("invoices.tds");
+    TIER_CHECK(tier_dataset_save(a, path));
+    TIER_CHECK(tier_dataset_merge(a, b));
+    TIER_CHECK(tier_dataset_compute_features(a, as_of));
+    assert_same(whole, a, 1);
+    tier_dataset *loaded = NULL;
+    TIER_CHECK(tier_dataset_load(&loaded, path, NULL));
+    add_range(loaded, &L, 2500, L.n);
+    TIER_CHECK(tier_dataset_compute_features(loaded, as_of));
+    assert_same(whole, loaded, 1);
+
+    tier_dataset_free(loaded);
+    tier_dataset_free(a);
+    tier_dataset_free(b);
+    tier_dataset_free(rev);
+    tier_dataset_free(whole);
+    free_log(&L);
+}
+
 static void test_merge_columns(void **state)
 {
     (void)state;
@@ -661,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_joins),
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_transaction_order_does_not_matter),
+        cmocka_unit_test(test_invoice_log_any_order),
         cmocka_unit_test(test_merge_columns),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_custom_allocator),

@@ -68,6 +68,8 @@ typedef struct tier__part {
     double *first_day_lo;
     size_t cap;             /* capacity of global, cust and n_returns */
     tier__orderset orders;  /* (order-id hash, local) */
+    uint64_t order_serial_max; /* largest order serial (dataset_add.c) recorded in `orders`;
+                                  UINT64_MAX when unknown (entries read from a file) */
     tier__dayset days;      /* (local, UTC day) */
 } tier__part;
 

@@ -82,6 +82,19 @@ static inline void tier__strtab_prefetch(const tier__strtab *t, uint64_t hash)
 #endif
 }
 
+/* The index stored in the slot where `hash` starts probing if its tag matches, else -1: a
+ * guess (usually right, never trusted) that lets a batch prefetch a string's entries, and
+ * whatever the caller keeps by index, before the lookup proper. */
+static inline long tier__strtab_peek(const tier__strtab *t, uint64_t hash)
+{
+    if (!t->slots)
+        return -1;
+    uint64_t v = t->slots[(size_t)hash & t->mask];
+    if (!v || (v & 0xFFFFFFFF00000000ULL) != (hash & 0xFFFFFFFF00000000ULL))
+        return -1;
+    return (long)(v & 0xFFFFFFFFu) - 1;
+}
+
 /* Returns the index of s[0..len), or -1. */
 long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash);
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
