@@ -41,6 +41,7 @@
 #include "internal/input.h"
 #include "internal/numparse.h"
 #include "internal/pool.h"
+#include "internal/strtab.h"
 
 #define CHUNK_BYTES ((size_t)8 << 20)   /* target chunk size: the unit of parallel work */
 #define WINDOW_BYTES ((size_t)32 << 20) /* gzip and pipes: bytes decoded per round */
@@ -442,7 +443,10 @@ typedef struct work {
     unsigned char *esc;
     size_t n, cap;             /* rows taken, capacity */
     tier__sv *ids, *orders;
+    uint64_t *id_hashes;
     int64_t *times;
+    tier__sv last_time_text;   /* the time field of the last row taken, and its value: the */
+    int64_t last_time;         /* lines of one order repeat it */
     double *amounts;
     tier__sv *cat[MAX_ATTRIBUTES];
     double *num[MAX_ATTRIBUTES];
@@ -578,10 +582,11 @@ static int work_init(work *w, loader *L, size_t cap)
     w->f = tier__malloc(w->alloc, nf * sizeof *w->f);
     w->esc = tier__malloc(w->alloc, nf);
     w->ids = array(w->alloc, cap, sizeof *w->ids);
+    w->id_hashes = array(w->alloc, cap, sizeof *w->id_hashes);
     w->orders = array(w->alloc, cap, sizeof *w->orders);
     w->times = array(w->alloc, cap, sizeof *w->times);
     w->amounts = array(w->alloc, cap, sizeof *w->amounts);
-    int ok = w->f && w->esc && w->ids && w->orders && w->times && w->amounts;
+    int ok = w->f && w->esc && w->ids && w->id_hashes && w->orders && w->times && w->amounts;
     for (size_t k = 0; k < pl->n_cat; k++)
         ok &= (w->cat[k] = array(w->alloc, cap, sizeof(tier__sv))) != NULL;
     for (size_t k = 0; k < pl->n_num; k++)
@@ -597,6 +602,7 @@ static void work_free(work *w)
     tier__free(a, w->f);
     tier__free(a, w->esc);
     tier__free(a, w->ids);
+    tier__free(a, w->id_hashes);
     tier__free(a, w->orders);
     tier__free(a, w->times);
     tier__free(a, w->amounts);
@@ -622,6 +628,7 @@ static int work_grow(work *w)
         w->field = p;                                                                          \
     } while (0)
     GROW(ids, sizeof(tier__sv));
+    GROW(id_hashes, sizeof(uint64_t));
     GROW(orders, sizeof(tier__sv));
     GROW(times, sizeof(int64_t));
     GROW(amounts, sizeof(double));
@@ -640,6 +647,7 @@ static void batch_of(tier__batch *b, const work *w)
     memset(b, 0, sizeof *b);
     b->n = w->n;
     b->ids = w->ids;
+    b->id_hashes = pl->join ? NULL : w->id_hashes;
     b->times = w->times;
     b->amounts = w->amounts;
     b->orders = pl->order != NONE ? w->orders : NULL;
@@ -693,16 +701,23 @@ static int take_row(work *w, chunk *c, uint64_t line)
         tier__sv tv;
         if (field(w, pl->time, &tv))
             return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-        const char *why;
         int64_t t;
-        int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
-                              : tier__parse_time(&t, &why, tv.p, tv.n);
-        if (bad)
-            return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
-                           show(sb, sizeof sb, tv), why);
-        if (t < TIME_MIN || t > TIME_MAX)
-            return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
-                           pl->time_name, show(sb, sizeof sb, tv));
+        if (w->last_time_text.p && tv.n == w->last_time_text.n &&
+            memcmp(tv.p, w->last_time_text.p, tv.n) == 0) {
+            t = w->last_time;
+        } else {
+            const char *why;
+            int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
+                                  : tier__parse_time(&t, &why, tv.p, tv.n);
+            if (bad)
+                return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
+                               show(sb, sizeof sb, tv), why);
+            if (t < TIME_MIN || t > TIME_MAX)
+                return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
+                               pl->time_name, show(sb, sizeof sb, tv));
+            w->last_time_text = tv;
+            w->last_time = t;
+        }
         w->times[i] = t;
         double a;
         int r;
@@ -740,6 +755,10 @@ static int take_row(work *w, chunk *c, uint64_t line)
             return r < 0 ? c->status : TIER_OK;
     }
     w->ids[i] = id;
+    if (!pl->join) /* hashed here, while the id is in cache, for the dataset's partitioning */
+        w->id_hashes[i] = i > 0 && id.n == w->ids[i - 1].n && memcmp(id.p, w->ids[i - 1].p, id.n) == 0
+                              ? w->id_hashes[i - 1]
+                              : tier__hash_bytes(id.p, id.n);
     w->n++;
     c->used++;
     if (w->n == w->cap && work_grow(w))

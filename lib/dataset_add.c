@@ -125,7 +125,9 @@ static int hash_slice(void *ctx, size_t task)
     size_t *count = &job->slice_count[task * TIER__PARTS];
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t i = from; i < to; i++) {
-        if (i > from && same_view(b->ids[i], b->ids[i - 1]))
+        if (b->id_hashes)
+            job->id_hash[i] = b->id_hashes[i];
+        else if (i > from && same_view(b->ids[i], b->ids[i - 1]))
             job->id_hash[i] = job->id_hash[i - 1];
         else
             job->id_hash[i] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);

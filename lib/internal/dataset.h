@@ -17,6 +17,8 @@ typedef struct tier__sv {
 typedef struct tier__batch {
     size_t n;
     const tier__sv *ids;          /* non-empty customer ids */
+    const uint64_t *id_hashes;    /* NULL, or tier__hash_bytes of each id (the CSV parser
+                                     computes them while the id is in cache) */
     const int64_t *times;         /* seconds since the epoch */
     const double *amounts;        /* finite */
     const tier__sv *orders;       /* NULL, or views with n == 0 meaning "no order id" */
