@@ -703,7 +703,7 @@ static int take_row(work *w, chunk *c, uint64_t line)
             return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
         int64_t t;
         if (w->last_time_text.p && tv.n == w->last_time_text.n &&
-            memcmp(tv.p, w->last_time_text.p, tv.n) == 0) {
+            tier__bytes_equal(tv.p, w->last_time_text.p, tv.n)) {
             t = w->last_time;
         } else {
             const char *why;
@@ -756,7 +756,7 @@ static int take_row(work *w, chunk *c, uint64_t line)
     }
     w->ids[i] = id;
     if (!pl->join) /* hashed here, while the id is in cache, for the dataset's partitioning */
-        w->id_hashes[i] = i > 0 && id.n == w->ids[i - 1].n && memcmp(id.p, w->ids[i - 1].p, id.n) == 0
+        w->id_hashes[i] = i > 0 && id.n == w->ids[i - 1].n && tier__bytes_equal(id.p, w->ids[i - 1].p, id.n)
                               ? w->id_hashes[i - 1]
                               : tier__hash_bytes(id.p, id.n);
     w->n++;

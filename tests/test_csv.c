@@ -461,6 +461,31 @@ static void test_id_normalisation(void **state)
     tier_dataset_free(ds);
 }
 
+/* Consecutive rows that differ in one middle byte of a long id or of the time: the parser
+ * reuses the previous row's hash and time only for identical bytes. */
+static void test_repeated_fields(void **state)
+{
+    (void)state;
+    tier_dataset *ds = load_text("repeat.csv",
+                                 "customer_id,time,amount\n"
+                                 "customer-0000000001-x,2011-12-09 12:50:00,1\n"
+                                 "customer-0000000001-x,2011-12-09 12:50:00,2\n"
+                                 "customer-0000000101-x,2011-12-09 12:50:00,4\n"
+                                 "customer-0000000101-x,2011-12-09 13:50:00,8\n"
+                                 "customer-0000000101-x,2011-12-08 13:50:00,16\n"
+                                 "customer-0000000001-x,2011-12-08 13:50:00,32\n",
+                                 NULL, NULL);
+    assert_int_equal(tier_dataset_size(ds), 2);
+    assert_true(num(ds, "customer-0000000001-x", "monetary") == 35);
+    assert_true(num(ds, "customer-0000000101-x", "monetary") == 28);
+    assert_true(num(ds, "customer-0000000101-x", "purchase_days") == 2);
+    /* as_of = 2011-12-10 13:50: the last purchases were 1 day, and 1 day 1 hour, before */
+    assert_true(num(ds, "customer-0000000101-x", "recency") == 1.0);
+    assert_true(fabs(num(ds, "customer-0000000001-x", "recency") - 25.0 / 24) < 1e-12);
+    assert_true(num(ds, "customer-0000000001-x", "first_purchase") == 1323352200.0); /* 12-08 13:50 */
+    tier_dataset_free(ds);
+}
+
 static void test_bad_dates(void **state)
 {
     (void)state;
@@ -1261,6 +1286,7 @@ int main(void)
         cmocka_unit_test(test_malformed_quotes),
         cmocka_unit_test(test_quoted_ids),
         cmocka_unit_test(test_id_normalisation),
+        cmocka_unit_test(test_repeated_fields),
         cmocka_unit_test(test_bad_dates),
         cmocka_unit_test(test_time_formats),
         cmocka_unit_test(test_bad_amounts),

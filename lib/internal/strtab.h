@@ -31,21 +31,33 @@ typedef struct tier__strtab {
 static inline int tier__bytes_equal(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
+    uint64_t x0, y0, x1, y1;
     if (n >= 8 && n <= 16) {
-        uint64_t x0, y0, x1, y1;
         memcpy(&x0, x, 8);
         memcpy(&y0, y, 8);
         memcpy(&x1, x + n - 8, 8);
         memcpy(&y1, y + n - 8, 8);
         return ((x0 ^ y0) | (x1 ^ y1)) == 0;
     }
+    if (n > 16 && n <= 32) { /* times such as "2011-12-09 12:50:00" */
+        uint64_t d = 0;
+        for (size_t k = 0; k < 2; k++) {
+            size_t o = k ? n - 16 : 0;
+            memcpy(&x0, x + o, 8);
+            memcpy(&y0, y + o, 8);
+            memcpy(&x1, x + o + 8, 8);
+            memcpy(&y1, y + o + 8, 8);
+            d |= (x0 ^ y0) | (x1 ^ y1);
+        }
+        return d == 0;
+    }
     if (n >= 4 && n < 8) {
-        uint32_t x0, y0, x1, y1;
-        memcpy(&x0, x, 4);
-        memcpy(&y0, y, 4);
-        memcpy(&x1, x + n - 4, 4);
-        memcpy(&y1, y + n - 4, 4);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+        uint32_t u0, v0, u1, v1;
+        memcpy(&u0, x, 4);
+        memcpy(&v0, y, 4);
+        memcpy(&u1, x + n - 4, 4);
+        memcpy(&v1, y + n - 4, 4);
+        return ((u0 ^ v0) | (u1 ^ v1)) == 0;
     }
     if (n < 4) {
         for (size_t i = 0; i < n; i++)
