@@ -51,16 +51,6 @@ int tier__check_transaction(size_t i, const char *id, size_t id_len, int64_t t, 
     return TIER_OK;
 }
 
-static int check_batch(const tier__batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        int rc = tier__check_transaction(i, b->ids[i].p, b->ids[i].n, b->times[i], b->amounts[i]);
-        if (rc)
-            return rc;
-    }
-    return TIER_OK;
-}
-
 /* A row as the aggregation step reads it. Ids of up to ID_INLINE bytes are copied in, so
  * comparing and interning them never touches the batch's text. */
 #define ID_INLINE 16
@@ -474,9 +464,7 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
                            TIER__MAX_BATCH_ATTRIBUTES);
     if (b->n > UINT32_MAX)
         return tier__error(TIER_EINVAL, "a batch holds at most 4294967295 transactions");
-    int rc = check_batch(b);
-    if (rc)
-        return rc;
+    int rc;
     size_t cat_cols[TIER__MAX_BATCH_ATTRIBUTES], num_cols[TIER__MAX_BATCH_ATTRIBUTES];
     rc = tier__dataset_batch_attributes(ds, b, cat_cols, num_cols, SRC_TXN);
     if (rc || b->n == 0) /* an empty batch still declares its attribute columns */

@@ -30,7 +30,10 @@ typedef struct tier__batch {
     const double *const *num_values; /* n_num arrays of n values; NaN means missing */
 } tier__batch;
 
-/* Adds a batch (as tier_dataset_add_transactions does). Attribute columns are created on first
+/* Adds a batch (as tier_dataset_add_transactions does). Every row must pass
+ * tier__check_transaction: callers check rows as they build a batch (the CSV parser, row by
+ * row, so that the message can name the line), and a second pass here would be a serial pass
+ * over every row of a load. Attribute columns are created on first
  * use; an attribute takes the value of the customer's latest transaction (equal times: later
  * row wins). On ENOMEM the dataset may hold part of the batch: callers that must leave the
  * target unchanged add to a scratch dataset and tier__dataset_absorb() it. */
