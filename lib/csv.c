@@ -8,10 +8,13 @@
  *      thread count, so every run cuts the file the same way.
  *   3. Tasks on the pool (lib/pool.c) each take one chunk: learn its start from the previous
  *      task, find its end and publish it (a fast scan, so the chain moves quickly), tokenize
- *      and convert the chunk into columnar arrays (string views into the input, no copies),
- *      then wait for their turn and add the arrays, in chunk order, to one accumulator
- *      dataset (tier__dataset_add_batch). Parsing runs in parallel and overlaps the serial
- *      adding of earlier chunks. Rows reach the accumulator in file order, so the result is
+ *      and convert the chunk into columnar arrays (string views into the input, no copies).
+ *      The arrays are added, in chunk order, to one accumulator dataset
+ *      (tier__dataset_add_batch) by whichever task finds the next chunk in line parsed: it
+ *      holds the turn while the chunks after it are ready, and a task whose chunk must wait
+ *      goes on to parse another instead of waiting (parsing runs at most 2 x threads chunks
+ *      ahead). Parsing thus overlaps the adding of earlier chunks, and no thread idles while
+ *      there is a chunk to parse. Rows reach the accumulator in file order, so the result is
  *      the one a single pass would give, for any thread count.
  *      (Parsing each chunk into its own scratch dataset and merging those was measured to
  *      be slower: with many customers per chunk, merging a chunk costs more than adding its
@@ -430,6 +433,8 @@ typedef struct chunk {
     size_t n_msgs, cap_msgs;
     int status;                /* first failure, TIER_OK if none */
     msg err;                   /* its message; for TIER_EPARSE a bad row (line relative) */
+    struct work *w;            /* the parsed rows, until absorbed */
+    int ready;                 /* parsed (or given up), waiting for its absorb turn */
 } chunk;
 
 struct loader;
@@ -468,6 +473,8 @@ typedef struct loader {
     size_t n_slots;
     size_t known;              /* chunks[0 .. known) have a decided start */
     size_t absorbed;           /* chunks of this window added (or skipped) so far, in order */
+    int absorbing;             /* a task holds the absorb turn */
+    size_t ahead;              /* chunks parsed ahead of the absorbed ones, at most */
     atomic_size_t fail;        /* lowest failing chunk of this window, NONE if none */
     atomic_int cancelled;
     const char *resume;        /* where the next window starts */
@@ -829,8 +836,18 @@ static void parse_chunk(work *w, chunk *c, size_t index)
 
 /* ---- the ordered pipeline ------------------------------------------------------------------ */
 
+static void chunk_free_rows(const tier__alloc *a, chunk *c)
+{
+    if (c->w) {
+        work_free(c->w);
+        tier__free(a, c->w);
+        c->w = NULL;
+    }
+}
+
 static void chunk_clear(const tier__alloc *a, chunk *c)
 {
+    chunk_free_rows(a, c);
     for (size_t k = 0; k < c->n_msgs; k++)
         tier__free(a, c->msgs[k].text);
     tier__free(a, c->msgs);
@@ -932,6 +949,26 @@ static void mark_failed(loader *L, size_t index)
     unlock(L);
 }
 
+/* Absorbs chunk j (skipped after a failure or a cancel) and frees its rows; returns the next
+ * chunk if it is parsed already (the turn goes on), else NONE (the turn is given up). */
+static size_t absorb_turn(loader *L, size_t j)
+{
+    chunk *c = &L->chunks[j];
+    if (!atomic_load(&L->cancelled) && j <= atomic_load(&L->fail))
+        absorb_chunk(L, c, j, c->w);
+    chunk_free_rows(L->alloc, c);
+    lock(L);
+    L->absorbed = j + 1;
+    size_t next = NONE;
+    if (j + 1 < L->n_slots && L->chunks[j + 1].ready)
+        next = j + 1;
+    else
+        L->absorbing = 0;
+    pthread_cond_broadcast(&L->cv);
+    unlock(L);
+    return next;
+}
+
 static int chunk_task(void *ctx, size_t i)
 {
     loader *L = ctx;
@@ -967,29 +1004,35 @@ static int chunk_task(void *ctx, size_t i)
         return 0;
 
     /* 2. Parse it into columnar arrays (views into the input). Sized for a typical row of
-     *    ~40 bytes; they grow if the rows are shorter. */
-    work w;
-    if (work_init(&w, L, (size_t)(e - p) / 40 + 1024))
-        chunk_fail(&w, c, TIER_ENOMEM, "out of memory");
+     *    ~40 bytes; they grow if the rows are shorter. Parsing runs at most `ahead` chunks
+     *    in front of the absorbed ones, which bounds the memory held by parsed rows. */
+    lock(L);
+    while (i > L->absorbed + L->ahead && !stopped(L, i))
+        pthread_cond_wait(&L->cv, &L->mu);
+    unlock(L);
+    work *w = c->w = tier__calloc(L->alloc, 1, sizeof *w);
+    if (!w)
+        c->status = TIER_ENOMEM; /* reported as "out of memory" */
+    else if (work_init(w, L, (size_t)(e - p) / 40 + 1024))
+        chunk_fail(w, c, TIER_ENOMEM, "out of memory");
     else
-        parse_chunk(&w, c, i);
+        parse_chunk(w, c, i);
     if (c->status)
         mark_failed(L, i);
 
-    /* 3. Add its rows to the accumulator, in chunk order. */
+    /* 3. Add the parsed chunks to the accumulator, in chunk order: whichever task finds the
+     *    next chunk to absorb parsed takes the turn and keeps it while the chunks after it are
+     *    parsed too. No task waits for its turn: it goes on to parse another chunk. */
     lock(L);
-    while (L->absorbed < i && !stopped(L, i))
-        pthread_cond_wait(&L->cv, &L->mu);
-    int go = !atomic_load(&L->cancelled) && i <= atomic_load(&L->fail);
+    c->ready = 1;
+    size_t j = NONE;
+    if (!L->absorbing && L->absorbed == i) {
+        L->absorbing = 1;
+        j = i;
+    }
     unlock(L);
-    if (go)
-        absorb_chunk(L, c, i, &w);
-    work_free(&w);
-    lock(L);
-    if (L->absorbed == i)
-        L->absorbed = i + 1;
-    pthread_cond_broadcast(&L->cv);
-    unlock(L);
+    while (j != NONE)
+        j = absorb_turn(L, j);
     return 0;
 }
 
@@ -1004,6 +1047,8 @@ static int run_window(loader *L, unsigned threads)
     L->chunks[0].p = L->win_start;
     L->known = 1;
     L->absorbed = 0;
+    L->absorbing = 0;
+    L->ahead = 2 * (size_t)threads;
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
     tier__parallel_for(tier__threads(threads, L->n_slots), L->n_slots, chunk_task, L);
