@@ -2,8 +2,9 @@
 # run_features.sh — CSV → per-customer recency/frequency/monetary: libtier vs pandas vs DuckDB.
 #
 # Generates a reproducible transaction log (gen_transactions, fixed seed) if it is not there
-# yet, then times, each in its own process and best of --runs: libtier at 1 and 2 threads,
-# pandas (single-threaded), DuckDB at 1 and 2 threads. Checks that every run prints the same
+# yet, then times, each in its own process and best of --runs (interleaved: one run of every
+# configuration per round): libtier at 1 and 2 threads, pandas (single-threaded), DuckDB at 1
+# and 2 threads. Checks that every run prints the same
 # exact-integer checksum (exits 1 loudly if not), then prints a table with seconds, throughput,
 # peak RSS and the time/memory ratios of each peer to libtier at the same thread count.
 #
@@ -64,32 +65,45 @@ have_duckdb=0
 bench_duckdb_peer && have_duckdb=1
 
 # ---- timing ----
-# run_one LABEL THREADS CMD... : runs CMD $runs times, keeps the best time and the largest RSS.
-run_one() {
-    local label=$1 threads=$2
-    shift 2
-    local best="" rss=0 i
-    for ((i = 1; i <= runs; i++)); do
-        bench_run "$label" "$threads" "$@"
-        bench_check_sum "$label" "$threads" "$i"
-        if [ -z "$best" ] || awk -v a="$run_seconds" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$run_seconds; fi
-        [ "$run_rss" -gt "$rss" ] && rss=$run_rss
-        printf '  %-8s threads %s run %d/%d: %8.3f s  %7.1f MiB\n' "$label" "$threads" "$i" "$runs" \
-            "$run_seconds" "$(bench_div "$run_rss" 1024)"
-    done
-    bench_record "$label" "$threads" "$best" "$rss" "$run_version"
+# Runs are interleaved, round by round (every configuration once per round), so that a change
+# in the machine's load between rounds shifts every tool alike instead of one tool's figures.
+configs=("libtier 1" "libtier 2")
+[ $have_pandas = 1 ] && configs+=("pandas 1")
+[ $have_duckdb = 1 ] && configs+=("duckdb 1" "duckdb 2")
+declare -A best_s=() max_rss=() version=()
+
+# command_of LABEL THREADS: the command line of one configuration, in the array `cmd`.
+command_of() {
+    case $1 in
+    libtier) cmd=("$bench" "$data" --threads "$2") ;;
+    pandas) cmd=("$python" "$here/features_pandas.py" "$data") ;;
+    duckdb) cmd=("$node" "$here/features_duckdb.mjs" "$data" --threads "$2") ;;
+    esac
 }
 
-echo "timing: best of $runs runs each, every run in its own process"
-run_one libtier 1 "$bench" "$data" --threads 1
-run_one libtier 2 "$bench" "$data" --threads 2
-if [ $have_pandas = 1 ]; then
-    run_one pandas 1 "$python" "$here/features_pandas.py" "$data"
-fi
-if [ $have_duckdb = 1 ]; then
-    run_one duckdb 1 "$node" "$here/features_duckdb.mjs" "$data" --threads 1
-    run_one duckdb 2 "$node" "$here/features_duckdb.mjs" "$data" --threads 2
-fi
+load_before=$(uptime | sed 's/.*load average: *//')
+echo "timing: $runs rounds, each configuration once per round, every run in its own process"
+for ((i = 1; i <= runs; i++)); do
+    for c in "${configs[@]}"; do
+        set -- $c
+        command_of "$1" "$2"
+        bench_run "$1" "$2" "${cmd[@]}"
+        bench_check_sum "$1" "$2" "$i"
+        key="$1 $2"
+        if [ -z "${best_s[$key]:-}" ] || awk -v a="$run_seconds" -v b="${best_s[$key]}" 'BEGIN { exit !(a < b) }'; then
+            best_s[$key]=$run_seconds
+        fi
+        [ "$run_rss" -gt "${max_rss[$key]:-0}" ] && max_rss[$key]=$run_rss
+        version[$key]=$run_version
+        printf '  %-8s threads %s run %d/%d: %8.3f s  %7.1f MiB\n' "$1" "$2" "$i" "$runs" \
+            "$run_seconds" "$(bench_div "$run_rss" 1024)"
+    done
+done
+for c in "${configs[@]}"; do
+    set -- $c
+    bench_record "$1" "$2" "${best_s[$c]}" "${max_rss[$c]}" "${version[$c]}"
+done
+load_after=$(uptime | sed 's/.*load average: *//')
 
 # ---- report ----
 echo
@@ -98,6 +112,7 @@ echo
 echo "CSV -> per-customer recency/frequency/monetary"
 echo "data: $(basename "$data"): $rows rows, $customers customers, $(bench_div "$bytes" 1e6 %.1f) MB"
 echo "machine: $(nproc) cores; wall time is the best of $runs runs; RSS is the process peak"
+echo "load average (1, 5, 15 min) before timing: $load_before; after: $load_after"
 echo
 printf '%-8s %7s %9s %11s %8s %13s %15s %15s\n' tool threads seconds "rows/s" "MB/s" "peak RSS MiB" "time/libtier" "RSS/libtier"
 for i in "${!r_tool[@]}"; do
