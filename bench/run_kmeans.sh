@@ -142,7 +142,7 @@ for d in $dims; do
                 for (a = 1; a <= 3; a++) {
                     key = "libtier " al[a] " " t; m = it[key]
                     whole = sec[key] / m / p; marg = m > 1 ? (sec[key] - sec1[key]) / (m - 1) / p : whole
-                    line = line sprintf(" | %9.1f %9.1f ", whole, marg)
+                    line = line sprintf(" | %9.1f %9.2f", whole, marg)
                 }
                 print line
             }

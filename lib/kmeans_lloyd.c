@@ -5,10 +5,13 @@
  *
  * The kernels are written once for vectors of KM_WIDTH doubles (GCC/Clang generic vectors) in
  * the second half of this file, which the first half includes once per width: 8 for AVX-512F, 4
- * for AVX2 (x86-64 with GCC or Clang), 2 (SSE2, NEON ...) everywhere; the widest one the machine
- * runs is chosen at run time. Each width uses the registers of its own instruction set (a wider
- * generic vector than the hardware's is compiled into scalar code), and every row sees exactly
- * the operations of tier__km_dist2 whatever the width, so all give the same results. */
+ * for AVX2 with FMA3 (x86-64 with GCC or Clang), 2 (SSE2, NEON ...) everywhere; the widest one the
+ * machine runs is chosen at run time. Each width uses the registers of its own instruction set (a
+ * wider generic vector than the hardware's is compiled into scalar code), and every row sees
+ * exactly the operations of tier__km_dist2 whatever the width — its fused multiply-adds are the
+ * fmadd instructions of AVX-512F and FMA3 at widths 8 and 4, and C99 fma() at width 2 (one
+ * instruction on aarch64; a call into libm on x86-64, exact but slow without FMA hardware) — so
+ * all give the same results. */
 #ifndef KM_WIDTH /* ============================ the file proper ============================ */
 
 #include <float.h>
@@ -18,6 +21,10 @@
 #include "internal/error.h"
 #include "internal/kmeans.h"
 #include "internal/pool.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(TIER_NO_CLONES)
+#include <immintrin.h>
+#endif
 
 #define TILE TIER__KM_TILE
 
@@ -164,7 +171,7 @@ typedef struct km_kernels {
 #undef KM_TARGET
 #endif
 #define KM_WIDTH 4
-#define KM_TARGET __attribute__((target("avx2")))
+#define KM_TARGET __attribute__((target("avx2,fma")))
 #include "kmeans_lloyd.c"
 #undef KM_WIDTH
 #undef KM_TARGET
@@ -184,7 +191,7 @@ static const km_kernels *kernels(void)
     if (__builtin_cpu_supports("avx512f"))
         return &kernels_w8;
 #endif
-    if (__builtin_cpu_supports("avx2"))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return &kernels_w4;
 #endif
     return &kernels_w2;
@@ -579,13 +586,45 @@ typedef int32_t KN(km_i) __attribute__((vector_size(W * sizeof(int32_t)))); /* l
 #define VS(p, v) memcpy((p), &(v), sizeof(V))
 /* Lanes of `a` where `m` is set, else lanes of `b` (m from a comparison: all ones or zero). */
 #define VSEL(m, a, b) ((V)(((__typeof__(m))(a) & (m)) | ((__typeof__(m))(b) & ~(m))))
-/* Vectors of accumulators per step of the nearest-center search: as many as the registers hold
- * (independent chains keep the vector units busy and amortise each center coordinate). */
-#define G (W == 8 ? 2 : 4)
+/* Vectors of accumulators per step of the nearest-center search for d features: as many as the
+ * registers hold with the rows' features (independent chains keep the vector units busy and
+ * amortise each center coordinate and label); at most GMAX. Written as d - 1 > 3 (d > 4, size_t)
+ * so that the compiler also folds it in KM_BY_D's default case (d > 8), where it knows d is not
+ * 1..8. */
+#define GMAX 4
+#define GD(d) (W == 8 && (size_t)(d) - 1 > 3 ? 2 : 4)
 
-/* Squared distances of W rows (from offset r of every xj) to center c. The sum starts with the
- * first term: 0 + t == t exactly for t = (x - c)^2 >= 0, so this is tier__km_dist2's value. */
-KM_INLINE void KN(dist)(V *out, const double *const *xj, size_t r, size_t d, const double *c)
+/* a * b + c rounded once, lane by lane: the instruction set's fused multiply-add, or C99 fma()
+ * (correctly rounded by definition, so every width gives the same bits). */
+#if KM_WIDTH == 8
+#define VFMA(a, b, c) ((V)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+/* Comparisons into mask registers, selects as masked moves (a vector-valued comparison and a
+ * bitwise select cost extra instructions and register copies). */
+#define VMASK __mmask8
+#define VLT(a, b) _mm512_cmp_pd_mask((__m512d)(a), (__m512d)(b), _CMP_LT_OQ)
+#define VMSEL(m, a, b) ((V)_mm512_mask_blend_pd((m), (__m512d)(b), (__m512d)(a)))
+#elif KM_WIDTH == 4
+#define VFMA(a, b, c) ((V)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#else
+KM_INLINE KM_TARGET V KN(fma)(V a, V b, V c)
+{
+    V r;
+    KM_UNROLL
+    for (size_t i = 0; i < W; i++)
+        r[i] = fma(a[i], b[i], c[i]);
+    return r;
+}
+#define VFMA(a, b, c) KN(fma)((a), (b), (c))
+#endif
+#if KM_WIDTH != 8
+#define VMASK __typeof__((V){ 0 } < (V){ 0 })
+#define VLT(a, b) ((a) < (b))
+#define VMSEL(m, a, b) VSEL(m, a, b)
+#endif
+
+/* Squared distances of W rows (from offset r of every xj) to center c: tier__km_dist2's
+ * operations, t_0 * t_0, then fma(t_j, t_j, sum). */
+KM_INLINE KM_TARGET void KN(dist)(V *out, const double *const *xj, size_t r, size_t d, const double *c)
 {
     V x, s;
     VL(x, xj[0] + r);
@@ -595,8 +634,7 @@ KM_INLINE void KN(dist)(V *out, const double *const *xj, size_t r, size_t d, con
     for (size_t j = 1; j < d; j++) {
         VL(x, xj[j] + r);
         V t = x - c[j];
-        t = t * t;
-        s = s + t;
+        s = VFMA(t, t, s);
     }
     *out = s;
 }
@@ -605,7 +643,7 @@ KM_INLINE void KN(dist)(V *out, const double *const *xj, size_t r, size_t d, con
  * distances b[] and, with `second`, the second smallest s[] (always written: distinct arrays).
  * Strictly smaller replaces, so the lowest index wins a tie. Labels are doubles so that the
  * selects stay in one vector type. */
-KM_INLINE void KN(nearest_rows)(V *l, V *b, V *s, const double *const *xj, size_t r, size_t d,
+KM_INLINE KM_TARGET void KN(nearest_rows)(V *l, V *b, V *s, const double *const *xj, size_t r, size_t d,
                                 const double *centers, size_t k, const int second, const size_t n)
 {
     const V zero = { 0 }, one = zero + 1.0, inf = zero + (double)INFINITY;
@@ -622,13 +660,13 @@ KM_INLINE void KN(nearest_rows)(V *l, V *b, V *s, const double *const *xj, size_
         for (size_t g = 0; g < n; g++) {
             V a;
             KN(dist)(&a, xj, r + g * W, d, centers + c * d);
-            __typeof__(a < a) m = a < b[g];
+            VMASK m = VLT(a, b[g]);
             if (second) {
-                __typeof__(a < a) nm = a < s[g];
-                s[g] = VSEL(m, b[g], VSEL(nm, a, s[g]));
+                VMASK nm = VLT(a, s[g]);
+                s[g] = VMSEL(m, b[g], VMSEL(nm, a, s[g]));
             }
-            l[g] = VSEL(m, f, l[g]);
-            b[g] = VSEL(m, a, b[g]);
+            l[g] = VMSEL(m, f, l[g]);
+            b[g] = VMSEL(m, a, b[g]);
         }
     }
 }
@@ -648,15 +686,16 @@ KM_INLINE void KN(store)(size_t r, const V *l, const V *b, const V *s, const siz
     }
 }
 
-/* The first m rows of a tile (m rounded up to 8 readable), G vectors at a time, then 8 rows. */
-KM_INLINE void KN(nearest_tile)(const double *const *xj, size_t m, size_t d, const double *centers,
+/* The first m rows of a tile (m rounded up to 8 readable), GD(d) vectors at a time, then 8 rows. */
+KM_INLINE KM_TARGET void KN(nearest_tile)(const double *const *xj, size_t m, size_t d, const double *centers,
                                 size_t k, int32_t *label, double *best, double *second, const int sec)
 {
-    V l[G], b[G], s[G];
+    V l[GMAX], b[GMAX], s[GMAX];
+    const size_t ng = GD(d);
     size_t r = 0;
-    for (; r + G * W <= m; r += G * W) {
-        KN(nearest_rows)(l, b, s, xj, r, d, centers, k, sec, G);
-        KN(store)(r, l, b, s, G, label, best, second);
+    for (; r + ng * W <= m; r += ng * W) {
+        KN(nearest_rows)(l, b, s, xj, r, d, centers, k, sec, ng);
+        KN(store)(r, l, b, s, ng, label, best, second);
     }
     for (; r < m; r += 8) {
         KN(nearest_rows)(l, b, s, xj, r, d, centers, k, sec, 8 / W);
@@ -907,7 +946,7 @@ static void KN(sums_add)(tier__km_sums *s, const tier__km_data *X, const int32_t
 
 /* In a single sweep: per tile of rows, the nearest centers, the labels, the inertia and (with
  * `part`) the M-step sums, while the tile is in the L1 cache. */
-KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d)
+KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d)
 {
     const tier__km_data *X = p->X;
     const size_t k = p->k, r0 = b * TIER__KM_BLOCK, r1 = block_end(X, b);
@@ -917,9 +956,10 @@ KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d
     tier__km_sums ls;
     double xt[TIER_KMEANS_MAX_FEATURES * TILE], best[TILE], il[8];
     const double *xj[TIER_KMEANS_MAX_FEATURES];
-    V iv[8 / W], vl[G], vb[G], vs[G]; /* (vs: unused second distances) */
-    KN(km_i) chg = { 0 };
-    size_t changed = 0;
+    V iv[8 / W], vl[GMAX], vb[GMAX], vs[GMAX]; /* (vs: unused second distances) */
+    const size_t ng = GD(d);
+    KN(km_i) same = { 0 }; /* minus the labels of full tiles that did not change, per lane */
+    size_t changed = 0, full = 0;
     KM_UNROLL
     for (size_t q = 0; q < 8 / W; q++)
         iv[q] = (V){ 0 };
@@ -929,16 +969,18 @@ KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d
         memset(part, 0, (k * d + k) * sizeof *part);
     for (size_t t0 = r0; t0 < r1; t0 += TILE) {
         size_t m = r1 - t0 < TILE ? r1 - t0 : TILE;
-        tier__km_tile_rows(xj, xt, X, t0, m);
         if (m == TILE) {
-            for (size_t r = 0; r < TILE; r += G * W) {
-                KN(nearest_rows)(vl, vb, vs, xj, r, d, p->centers, k, 0, G);
+            KM_UNROLL
+            for (size_t j = 0; j < d; j++)
+                xj[j] = X->x[j] + t0;
+            for (size_t r = 0; r < TILE; r += ng * W) {
+                KN(nearest_rows)(vl, vb, vs, xj, r, d, p->centers, k, 0, ng);
                 KM_UNROLL
-                for (size_t g = 0; g < G; g++) { /* rows i .. i + W - 1: lanes i % 8 ... */
+                for (size_t g = 0; g < ng; g++) { /* rows i .. i + W - 1: lanes i % 8 ... */
                     size_t i = r + g * W;
                     KN(km_i) now = __builtin_convertvector(vl[g], KN(km_i)), old;
                     memcpy(&old, labels + t0 + i, sizeof old);
-                    chg -= (KN(km_i))(old != now); /* a comparison is -1 where true */
+                    same += (KN(km_i))(old == now); /* a comparison is -1 where true */
                     memcpy(labels + t0 + i, &now, sizeof now);
                     if (w) {
                         V wv;
@@ -950,7 +992,9 @@ KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d
             }
             if (lanes_on)
                 KN(lanes_tile)(&ls, xj, w ? w + t0 : NULL, labels + t0, d, k);
+            full += TILE;
         } else { /* the last tile of the data: the same operations, one row at a time */
+            tier__km_tile_rows(xj, xt, X, t0, m);
             KN(tile_nearest)(xj, m, d, p->centers, k, lab, best, NULL);
             KM_UNROLL
             for (size_t q = 0; q < 8 / W; q++)
@@ -975,7 +1019,8 @@ KM_INLINE void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d
     for (size_t q = 0; q < 8 / W; q++)
         VS(il + q * W, iv[q]);
     for (size_t i = 0; i < W; i++)
-        changed += (size_t)-chg[i];
+        full -= (size_t)-same[i];
+    changed += full;
     p->changed[b] = changed;
     p->inertia[b] = lane_sum(il);
 }
@@ -1051,6 +1096,11 @@ static const km_kernels KN(kernels) = { KN(tile_nearest), KN(tile_dist2), KN(llo
 #undef VL
 #undef VS
 #undef VSEL
-#undef G
+#undef VFMA
+#undef VMASK
+#undef VLT
+#undef VMSEL
+#undef GMAX
+#undef GD
 
 #endif /* KM_WIDTH */

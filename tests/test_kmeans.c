@@ -418,20 +418,45 @@ static void test_thread_count_independence(void **state)
     free(x);
 }
 
-/* A plain Lloyd iteration written here, as the library runs it from given centers with tol 0:
- * labels (lowest index on ties), weighted means, stop when no label changes; final labels and
- * inertia from the final centers. Returns the iteration count, or 0 if a cluster emptied (the
- * data are made so that none does). Sums in row order: the library's order differs, so centers
- * and inertia agree to rounding, labels exactly. */
+/* A plain Lloyd iteration written here, as the library documents it (lib/internal/kmeans.h and
+ * lib/kmeans_lloyd.c), from given centers with tol 0: labels (lowest index on ties), weighted
+ * means, stop when no label changes; final labels and inertia from the final centers. Returns
+ * the iteration count, or 0 if a cluster emptied (the data are made so that none does). Every
+ * number is computed with the library's operations in the library's order, so that labels,
+ * centers, inertia and distances agree to the bit with whatever instruction set the library
+ * chose (builds with -DTIER_NO_AVX512 or -DTIER_NO_CLONES run this test against the narrower
+ * kernels):
+ * - a squared distance is t_0 * t_0, then fma(t_j, t_j, sum) for j = 1 .. d - 1, t_j = x_j - c_j;
+ * - rows are taken in blocks of 8192; with k <= 64 and d <= 8 a block's sums (weight x value and
+ *   weight, or value and 1) go to 8 lanes by row % 8, each in row order, and the lanes are added
+ *   in order 0..7 (starting from lane 0's value); otherwise a block sums in plain row order; the
+ *   blocks are added in order, from 0;
+ * - a center is sum x (1 / weight sum);
+ * - the inertia is summed the same way (8 lanes of weight x squared distance per block). */
+#define REF_BLOCK 8192
+
+/* fp-contract stays off here too: the reference fuses only where it says fma. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
+static double ref_dist2(const double *const *x, size_t i, const double *c, size_t d)
+{
+    double t = x[0][i] - c[0], acc = t * t;
+    for (size_t j = 1; j < d; j++) {
+        t = x[j][i] - c[j];
+        acc = fma(t, t, acc);
+    }
+    return acc;
+}
+
 static size_t nearest_plain(double *d2, const double *const *x, size_t i, const double *centers, size_t d,
                             size_t k)
 {
     size_t best = 0;
     double bd = INFINITY;
     for (size_t c = 0; c < k; c++) {
-        double dd = 0.0;
-        for (size_t j = 0; j < d; j++)
-            dd += (x[j][i] - centers[c * d + j]) * (x[j][i] - centers[c * d + j]);
+        double dd = ref_dist2(x, i, centers + c * d, d);
         if (dd < bd) {
             bd = dd;
             best = c;
@@ -441,47 +466,98 @@ static size_t nearest_plain(double *d2, const double *const *x, size_t i, const 
     return best;
 }
 
+/* The sums of rows [r0, r1) (one block) into part (k x (d + 1): d sums, then the weight). */
+static void ref_block_sums(double *part, const double *const *x, const double *w, const int32_t *labels,
+                           size_t r0, size_t r1, size_t d, size_t k)
+{
+    memset(part, 0, k * (d + 1) * sizeof *part);
+    if (k > 64 || d > 8) {
+        for (size_t i = r0; i < r1; i++) {
+            double *s = part + (size_t)labels[i] * (d + 1), wi = w ? w[i] : 1.0;
+            for (size_t j = 0; j < d; j++)
+                s[j] += w ? x[j][i] * wi : x[j][i];
+            s[d] += wi;
+        }
+        return;
+    }
+    double *lane = calloc(8 * k * (d + 1), sizeof *lane);
+    for (size_t i = r0; i < r1; i++) {
+        double *s = lane + ((i - r0) % 8 * k + (size_t)labels[i]) * (d + 1), wi = w ? w[i] : 1.0;
+        for (size_t j = 0; j < d; j++)
+            s[j] += w ? x[j][i] * wi : x[j][i];
+        s[d] += wi;
+    }
+    for (size_t c = 0; c < k * (d + 1); c++) {
+        double sum = lane[c];
+        for (size_t l = 1; l < 8; l++)
+            sum = sum + lane[l * k * (d + 1) + c];
+        part[c] = sum;
+    }
+    free(lane);
+}
+
+/* The inertia of rows [r0, r1) (one block) in 8 lanes. */
+static double ref_block_inertia(const double *const *x, const double *w, const double *centers,
+                                const int32_t *labels, size_t r0, size_t r1, size_t d)
+{
+    double lane[8] = { 0 };
+    for (size_t i = r0; i < r1; i++) {
+        double d2 = ref_dist2(x, i, centers + (size_t)labels[i] * d, d);
+        lane[(i - r0) % 8] += w ? d2 * w[i] : d2;
+    }
+    double s = lane[0];
+    for (size_t l = 1; l < 8; l++)
+        s += lane[l];
+    return s;
+}
+
 static unsigned plain_lloyd(double *centers, int32_t *labels, double *inertia, const double *const *x,
                             const double *w, size_t n, size_t d, size_t k, unsigned max_iter)
 {
-    double *sum = malloc(k * (d + 1) * sizeof *sum), d2;
+    double *sum = malloc(k * (d + 1) * sizeof *sum), *part = malloc(k * (d + 1) * sizeof *part), d2;
     unsigned it = 0;
     for (size_t i = 0; i < n; i++)
         labels[i] = -1;
     for (int changed = 1; changed && it < max_iter; it++) {
         changed = 0;
-        memset(sum, 0, k * (d + 1) * sizeof *sum);
         for (size_t i = 0; i < n; i++) {
-            size_t best = nearest_plain(&d2, x, i, centers, d, k);
-            changed |= labels[i] != (int32_t)best;
-            labels[i] = (int32_t)best;
-            double wi = w ? w[i] : 1.0;
-            for (size_t j = 0; j < d; j++)
-                sum[best * (d + 1) + j] += wi * x[j][i];
-            sum[best * (d + 1) + d] += wi;
+            int32_t best = (int32_t)nearest_plain(&d2, x, i, centers, d, k);
+            changed |= labels[i] != best;
+            labels[i] = best;
+        }
+        memset(sum, 0, k * (d + 1) * sizeof *sum);
+        for (size_t r0 = 0; r0 < n; r0 += REF_BLOCK) {
+            ref_block_sums(part, x, w, labels, r0, r0 + REF_BLOCK < n ? r0 + REF_BLOCK : n, d, k);
+            for (size_t c = 0; c < k * (d + 1); c++)
+                sum[c] += part[c];
         }
         for (size_t c = 0; c < k; c++) {
-            if (sum[c * (d + 1) + d] == 0.0) {
+            double ws = sum[c * (d + 1) + d];
+            if (ws == 0.0) {
                 free(sum);
+                free(part);
                 return 0;
             }
+            double alpha = 1.0 / ws;
             for (size_t j = 0; j < d; j++)
-                centers[c * d + j] = sum[c * (d + 1) + j] / sum[c * (d + 1) + d];
+                centers[c * d + j] = sum[c * (d + 1) + j] * alpha;
         }
     }
-    *inertia = 0.0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         labels[i] = (int32_t)nearest_plain(&d2, x, i, centers, d, k);
-        *inertia += (w ? w[i] : 1.0) * d2;
-    }
+    *inertia = 0.0;
+    for (size_t r0 = 0; r0 < n; r0 += REF_BLOCK)
+        *inertia += ref_block_inertia(x, w, centers, labels, r0, r0 + REF_BLOCK < n ? r0 + REF_BLOCK : n, d);
     free(sum);
+    free(part);
     return it;
 }
 
 /* Every way the library takes the M-step sums (rows of 4 or 8 values with the weight inside or
  * apart, plain row order for more than 8 features or more than 64 clusters), over several
  * blocks and a partial tile, weighted or not: Lloyd at 1 thread, Hamerly at 3 and auto at 2 are
- * bit-identical, and all agree with the plain Lloyd above. */
+ * bit-identical, and all agree to the bit with the plain Lloyd above (labels, iterations,
+ * centers, inertia, and each customer's distance). */
 static void test_sum_paths_against_plain_lloyd(void **state)
 {
     (void)state;
@@ -540,11 +616,18 @@ static void test_sum_paths_against_plain_lloyd(void **state)
             wrong += sn[0].cluster[i] != (double)lab[i];
         if (wrong)
             fail_msg("%s: %zu labels differ from the plain Lloyd", what, wrong);
-        if (!rel_close(sn[0].inertia, inertia, 1e-12))
+        if (memcmp(&sn[0].inertia, &inertia, sizeof inertia) != 0)
             fail_msg("%s: inertia %.17g, plain Lloyd %.17g", what, sn[0].inertia, inertia);
         for (size_t i = 0; i < k * d; i++)
-            if (!rel_close(sn[0].centers[i], ref[i], 1e-12))
+            if (memcmp(&sn[0].centers[i], &ref[i], sizeof ref[i]) != 0)
                 fail_msg("%s: center value %zu is %.17g, plain Lloyd %.17g", what, i, sn[0].centers[i], ref[i]);
+        for (size_t i = 0; i < n; i++) {
+            double d2, dist;
+            (void)nearest_plain(&d2, xc, i, ref, d, k);
+            dist = sqrt(d2);
+            if (memcmp(&sn[0].distance[i], &dist, sizeof dist) != 0)
+                fail_msg("%s: customer %zu at distance %.17g, plain Lloyd %.17g", what, i, sn[0].distance[i], dist);
+        }
         for (int a = 0; a < 3; a++)
             drop(&sn[a]);
         free(lab);

@@ -66,10 +66,17 @@
  * relocation rule made deterministic. If every customer sits exactly on its center, nothing can
  * be refilled and an empty cluster keeps its previous center.
  *
- * @par Threads
+ * @par Threads and processors
  * Work is split into blocks of rows whose boundaries do not depend on the thread count, and
  * partial sums are combined in block order: labels, centers, inertia and every reported number
- * are bit-identical for any tier_kmeans_options::n_threads.
+ * are bit-identical for any tier_kmeans_options::n_threads. They do not depend on the
+ * processor's instruction set either: a squared distance is always Σ_j (x_j − c_j)² computed the
+ * same way — the first term a product, each later one added by a fused multiply-add (one
+ * rounding, as C99 `fma()`) — so whichever vector code the library picks at run time (AVX-512,
+ * AVX2 with FMA, or portable C) computes the same bits. The portable code calls the C library's
+ * `fma()`: one instruction on aarch64 and on x86-64 with FMA, a slower exact software routine
+ * on older x86-64 processors. (Across platforms, ::TIER_KMEANS_LOG1P uses the C library's
+ * `log1p()`, which is not correctly rounded everywhere.)
  *
  * @par Outputs (numeric, in this order, each name after the output prefix)
  * | column | value |

@@ -12,22 +12,28 @@
  * every sum is accumulated in one fixed order inside a block (the M-step sums and the inertia in
  * 8 lanes by row % 8, see kmeans_lloyd.c; others in row order) and blocks are combined in block
  * order. Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)²,
- * one rounding per operation, features in order, no fused multiply-add. The vectorised kernels do
- * the same operations per row, whatever the instruction set, so every path (Lloyd, Hamerly,
- * apply) compares the same numbers and picks the same label (the lowest cluster index on exact
- * ties). */
+ * features in order, t_0² for the first and then one fused multiply-add fma(t_j, t_j, acc) per
+ * feature — d subtractions, 1 multiplication, d − 1 fused multiply-adds, each rounded once. A
+ * fused multiply-add is correctly rounded by definition (IEEE 754), so the vectorised kernels
+ * (AVX-512F and AVX2 with FMA3: their fmadd instructions) and the portable code (C99 fma() from
+ * libm: one instruction on aarch64 and on x86-64 with FMA, a slower exact software routine on
+ * older x86-64) give the same bits, whatever the instruction set, and every path (Lloyd,
+ * Hamerly, k-means++, apply, the metrics of choose-k) compares the same numbers and picks the
+ * same label (the lowest cluster index on exact ties). */
 #ifndef TIER_INTERNAL_KMEANS_H
 #define TIER_INTERNAL_KMEANS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "tier/kmeans.h"
 #include "alloc.h"
 
-/* A fused multiply-add (one rounding for a*b+c) would change distances between paths and
- * instruction sets. Clang contracts by default; GCC does in GNU C modes where the target has FMA
- * (the AVX-512 kernels have), never in ISO modes such as the project's c11. */
+/* Every fused multiply-add is written out (fma(), the kernels' fmadd intrinsics): one the compiler
+ * chose by itself (contraction of a*b+c) would differ between paths and instruction sets. Clang
+ * contracts by default; GCC does in GNU C modes where the target has FMA (the AVX-512 kernels
+ * have), never in ISO modes such as the project's c11. */
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__) && !defined(__STRICT_ANSI__)
@@ -51,27 +57,26 @@ typedef struct tier__km_data {
 
 static inline size_t tier__km_blocks(size_t n) { return (n + TIER__KM_BLOCK - 1) / TIER__KM_BLOCK; }
 
-/* The squared distance of row `row` to center `c` (d values). THE definition: every other
- * distance routine must do the same operations in the same order. */
+/* The squared distance of row `row` to center `c` (d >= 1 values). THE definition: every other
+ * distance routine must do the same operations in the same order. (fma(t, t, 0) would equal t * t:
+ * the first term may be either.) */
 static inline double tier__km_dist2(const tier__km_data *X, size_t row, const double *c)
 {
-    double acc = 0.0;
-    for (size_t j = 0; j < X->d; j++) {
-        double t = X->x[j][row] - c[j];
-        t = t * t;
-        acc = acc + t;
+    double t = X->x[0][row] - c[0], acc = t * t;
+    for (size_t j = 1; j < X->d; j++) {
+        t = X->x[j][row] - c[j];
+        acc = fma(t, t, acc);
     }
     return acc;
 }
 
-/* The same for two d-vectors. */
+/* The same for two d-vectors (d >= 1). */
 static inline double tier__km_dist2_vec(const double *a, const double *c, size_t d)
 {
-    double acc = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        double t = a[j] - c[j];
-        t = t * t;
-        acc = acc + t;
+    double t = a[0] - c[0], acc = t * t;
+    for (size_t j = 1; j < d; j++) {
+        t = a[j] - c[j];
+        acc = fma(t, t, acc);
     }
     return acc;
 }
