@@ -713,7 +713,7 @@ int tier_dataset_set_numeric(tier_dataset *ds, const char *name, const double *v
 {
     if (!ds || !name || (!values && ds->n_rows))
         return tier__error(TIER_EINVAL, "tier_dataset_set_numeric: NULL argument");
-    tier__column *c;
+    tier__column *c = NULL; /* set on success (GCC -O3 cannot tell) */
     int rc = fresh_set_column(ds, name, TIER_COLUMN_NUMERIC, &c);
     if (rc)
         return rc;
@@ -736,7 +736,7 @@ int tier_dataset_set_categorical(tier_dataset *ds, const char *name, const int32
     for (size_t i = 0; i < n_categories; i++)
         if (!dictionary[i])
             return tier__error(TIER_EINVAL, "column '%s': category %zu is NULL", name, i);
-    tier__column *c;
+    tier__column *c = NULL; /* set on success (GCC -O3 cannot tell) */
     int rc = fresh_set_column(ds, name, TIER_COLUMN_CATEGORICAL, &c);
     if (rc)
         return rc;
