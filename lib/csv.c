@@ -1042,8 +1042,10 @@ static int run_window(loader *L, unsigned threads)
     size_t len = (size_t)(L->win_end - L->win_start);
     L->n_slots = len / CHUNK_BYTES + 2;
     L->chunks = tier__calloc(L->alloc, L->n_slots, sizeof(chunk));
-    if (!L->chunks)
-        return tier__oom();
+    if (!L->chunks) {
+        set_failure(L, TIER_ENOMEM, "out of memory");
+        return TIER_ENOMEM;
+    }
     L->chunks[0].p = L->win_start;
     L->known = 1;
     L->absorbed = 0;
@@ -1275,9 +1277,11 @@ static int add_csv(loader *L, tier_dataset *ds, const tier_csv_options *o, const
         L->win_eof = L->in->eof;
         rc = run_window(L, threads);
         if (rc) {
+            /* every other failure was recorded in L (a status of 0 there would turn this
+             * failure into success) */
             rc = rc == TIER_ECANCELLED
                      ? tier__error(TIER_ECANCELLED, "%s: cancelled by the progress callback", path)
-                     : raise_failure(L);
+                     : L->status ? raise_failure(L) : tier__error(rc, "%s: %s", path, tier_status_str(rc));
             goto done;
         }
         if (L->win_eof)

@@ -486,6 +486,91 @@ static void test_repeated_fields(void **state)
     tier_dataset_free(ds);
 }
 
+/* An allocator that fails its `fail_at`-th allocation (1-based; 0 = never) and counts the
+ * blocks still live, to check that a load fails cleanly wherever memory runs out. */
+typedef struct failing_alloc {
+    size_t calls, fail_at;
+    long live;
+} failing_alloc;
+
+static void *fa_malloc(void *user, size_t size)
+{
+    failing_alloc *f = user;
+    if (++f->calls == f->fail_at)
+        return NULL;
+    void *p = malloc(size);
+    f->live += p != NULL;
+    return p;
+}
+
+static void *fa_realloc(void *user, void *ptr, size_t size)
+{
+    failing_alloc *f = user;
+    if (++f->calls == f->fail_at)
+        return NULL;
+    void *p = realloc(ptr, size);
+    f->live += p && !ptr;
+    return p;
+}
+
+static void fa_free(void *user, void *ptr)
+{
+    failing_alloc *f = user;
+    f->live--;
+    free(ptr);
+}
+
+/* Every allocation of a load fails in turn: each such load either fails with ENOMEM and a
+ * message, leaving nothing allocated, or (an allocation whose failure is absorbed) gives the
+ * normal result; none may succeed with less. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *path = test_write_file("oom.csv",
+                                       "customer_id,order_id,time,amount,country\n"
+                                       "a,o1,2011-01-01 10:00:00,10,FR\n"
+                                       "a,o1,2011-01-01 10:00:00,5,FR\n"
+                                       "b,o2,2011-01-02 11:00:00,-3,DE\n"
+                                       "\"c,1\",o3,2011-01-03 12:00:00,7.5,\n"
+                                       "a,o4,2011-01-09 09:00:00,1,UK\n");
+    tier_csv_options o = TIER_CSV_OPTIONS_INIT;
+    o.order_column = "order_id";
+    const char *cats[] = { "country" };
+    o.categorical_columns = cats;
+    o.n_categorical_columns = 1;
+    o.n_threads = 1;
+    tier_dataset *want = NULL;
+    TIER_CHECK(tier_dataset_load_csv(&want, NULL, path, &o));
+    size_t failures = 0;
+    for (size_t k = 1;; k++) {
+        failing_alloc f = { 0, k, 0 };
+        tier_allocator a = { fa_malloc, fa_realloc, fa_free, &f };
+        o.allocator = &a;
+        tier_dataset *ds = NULL;
+        tier_csv_report *rep = NULL;
+        int rc = tier_dataset_load_csv(&ds, &rep, path, &o);
+        if (rc == TIER_OK) {
+            assert_non_null(ds);
+            assert_same_dataset(want, ds);
+            tier_dataset_free(ds);
+            tier_csv_report_free(rep);
+            assert_int_equal(f.live, 0);
+            if (f.calls < k)
+                break; /* no allocation was failed: every one has been tried */
+            continue;
+        }
+        failures++;
+        if (rc != TIER_ENOMEM)
+            fail_msg("allocation %zu: status %d (%s), not ENOMEM", k, rc, tier_last_error());
+        assert_true(tier_last_error()[0] != '\0');
+        assert_null(ds);
+        tier_csv_report_free(rep);
+        assert_int_equal(f.live, 0);
+    }
+    assert_true(failures > 10);
+    tier_dataset_free(want);
+}
+
 static void test_bad_dates(void **state)
 {
     (void)state;
@@ -1287,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_quoted_ids),
         cmocka_unit_test(test_id_normalisation),
         cmocka_unit_test(test_repeated_fields),
+        cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_bad_dates),
         cmocka_unit_test(test_time_formats),
         cmocka_unit_test(test_bad_amounts),
