@@ -370,9 +370,9 @@ static unsigned limit_params(const clv_model_desc *d, uint32_t found, int proper
     unsigned mask = 0;
     for (unsigned k = 0; k < d->n_limits; k++)
         if ((found >> k & 1) && (!proper || d->limits[k].proper))
-            for (unsigned j = 0; j < d->dim; j++)
+            for (unsigned j = 0; j < d->dim && j < TIER__CLV_MAX_PARAMS; j++)
                 mask |= (unsigned)(d->limits[k].dir[j] != 0) << j;
-    for (unsigned j = 0; j < d->dim && !proper; j++)
+    for (unsigned j = 0; j < d->dim && j < TIER__CLV_MAX_PARAMS && !proper; j++)
         mask |= (unsigned)((found >> (8 + 2 * j)) & 3 ? 1 : 0) << j;
     return mask;
 }

@@ -4,7 +4,8 @@
  *
  * The reader follows RFC 4180: fields may be quoted with `"`, quoted fields may contain the
  * delimiter, doubled quotes (`""` for one quote) and line ends; lines end with LF or CRLF (a
- * lone CR is data); a UTF-8 byte-order mark is skipped; blank lines are ignored (they are not
+ * lone CR is data, except as the file's last byte, where it ends the line as a CRLF cut short
+ * would); a UTF-8 byte-order mark is skipped; blank lines are ignored (they are not
  * rows). A quote may only open a field: a quote inside an unquoted field, or anything but the
  * delimiter or a line end after a closing quote, makes the row bad. Gzip-compressed files are
  * recognised by their magic bytes (not their name), concatenated gzip members included, and
