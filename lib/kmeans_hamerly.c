@@ -90,9 +90,36 @@ typedef struct pending {
     double xt[TIER_KMEANS_MAX_FEATURES * TIER__KM_TILE];
 } pending;
 
+/* The rows of a span whose label changed, with their old label, for a delta pass (see "the sums
+ * of the moved rows" in kmeans_lloyd.c): rows settle out of order, the changes are applied in
+ * row order once the span is final. */
+typedef struct moves {
+    size_t n;
+    size_t row[SPAN];
+    int32_t from[SPAN];
+} moves;
+
+static void moves_apply(moves *mv, const tier__km_pass *p, double *part)
+{
+    for (size_t a = 1; a < mv->n; a++) { /* insertion sort: nearly sorted, and short */
+        size_t r = mv->row[a], b = a;
+        int32_t f = mv->from[a];
+        for (; b > 0 && mv->row[b - 1] > r; b--) {
+            mv->row[b] = mv->row[b - 1];
+            mv->from[b] = mv->from[b - 1];
+        }
+        mv->row[b] = r;
+        mv->from[b] = f;
+    }
+    for (size_t a = 0; a < mv->n; a++)
+        tier__km_delta_row(part, p->X, p->k, mv->row[a], mv->from[a], p->labels[mv->row[a]]);
+    mv->n = 0;
+}
+
 /* Exact labels and bounds from the m rows' distances to every center (by Lloyd's kernel, so each
- * row gets Lloyd's label); rows i0 + r, or row[r] with `row`. Returns the labels that changed. */
-static size_t settle(tier__km_pass *p, const double *const *xj, size_t m, size_t i0, const size_t *row)
+ * row gets Lloyd's label); rows i0 + r, or row[r] with `row`. Records the moves in `mv` (NULL:
+ * not a delta pass). Returns the labels that changed. */
+static size_t settle(tier__km_pass *p, const double *const *xj, size_t m, size_t i0, const size_t *row, moves *mv)
 {
     int32_t lab[TIER__KM_TILE];
     double best[TIER__KM_TILE], second[TIER__KM_TILE];
@@ -101,6 +128,10 @@ static size_t settle(tier__km_pass *p, const double *const *xj, size_t m, size_t
     for (size_t r = 0; r < m; r++) {
         size_t i = row ? row[r] : i0 + r;
         changed += p->labels[i] != lab[r];
+        if (mv && p->labels[i] != lab[r]) {
+            mv->row[mv->n] = i;
+            mv->from[mv->n++] = p->labels[i];
+        }
         p->labels[i] = lab[r];
         p->upper[i] = sqrt(best[r]);
         p->lower[i] = sqrt(second[r]);
@@ -109,16 +140,16 @@ static size_t settle(tier__km_pass *p, const double *const *xj, size_t m, size_t
 }
 
 /* The whole tile at t0 (m rows), in place. */
-static size_t settle_tile(tier__km_pass *p, size_t t0, size_t m)
+static size_t settle_tile(tier__km_pass *p, size_t t0, size_t m, moves *mv)
 {
     double xt[TIER_KMEANS_MAX_FEATURES * TIER__KM_TILE];
     const double *xj[TIER_KMEANS_MAX_FEATURES];
     tier__km_tile_rows(xj, xt, p->X, t0, m);
-    return settle(p, xj, m, t0, NULL);
+    return settle(p, xj, m, t0, NULL, mv);
 }
 
 /* The pending rows, copied into a tile (zeros up to a multiple of 8 rows). */
-static size_t flush(tier__km_pass *p, pending *q)
+static size_t flush(tier__km_pass *p, pending *q, moves *mv)
 {
     const tier__km_data *X = p->X;
     size_t d = X->d, padded = (q->n + 7) & ~(size_t)7;
@@ -133,7 +164,7 @@ static size_t flush(tier__km_pass *p, pending *q)
             dst[r] = 0.0;
         xj[j] = dst;
     }
-    size_t changed = settle(p, xj, q->n, 0, q->row);
+    size_t changed = settle(p, xj, q->n, 0, q->row, mv);
     q->n = 0;
     return changed;
 }
@@ -171,7 +202,13 @@ int tier__km_hamerly_block(void *ctx, size_t block)
     if (r1 > X->n)
         r1 = X->n;
     tier__km_sums sums;
-    tier__km_sums_begin(&sums, p->part + block * p->stride, p->k, X->d);
+    double *part = p->part + block * p->stride;
+    moves mv, *mvp = p->delta ? &mv : NULL;
+    mv.n = 0;
+    if (p->delta)
+        memset(part, 0, (p->k * X->d + p->k) * sizeof *part);
+    else
+        tier__km_sums_begin(&sums, part, p->k, X->d);
     size_t changed = 0, fail[TIER__KM_TILE];
     pending q;
     q.n = 0;
@@ -182,22 +219,26 @@ int tier__km_hamerly_block(void *ctx, size_t block)
             /* The first pass has no bounds yet: every row is assigned. */
             size_t nf = p->first ? m : test_bounds(p, t0, t0 + m, fail);
             if (nf >= DENSE || (p->first && nf)) {
-                changed += settle_tile(p, t0, m);
+                changed += settle_tile(p, t0, m, mvp);
                 continue;
             }
             for (size_t r = 0; r < nf; r++) {
                 q.row[q.n++] = fail[r];
                 if (q.n == TIER__KM_TILE)
-                    changed += flush(p, &q);
+                    changed += flush(p, &q, mvp);
             }
         }
         if (q.n)
-            changed += flush(p, &q);
+            changed += flush(p, &q, mvp);
         /* The sums, in row order like Lloyd's, once every label of the span is final. */
-        for (size_t t0 = s0; t0 < s1; t0 += TIER__KM_TILE)
-            tier__km_sums_add(&sums, X, p->labels, t0, s1 - t0 < TIER__KM_TILE ? s1 - t0 : TIER__KM_TILE);
+        if (mvp)
+            moves_apply(mvp, p, part);
+        else
+            for (size_t t0 = s0; t0 < s1; t0 += TIER__KM_TILE)
+                tier__km_sums_add(&sums, X, p->labels, t0, s1 - t0 < TIER__KM_TILE ? s1 - t0 : TIER__KM_TILE);
     }
-    tier__km_sums_end(&sums);
+    if (!mvp)
+        tier__km_sums_end(&sums);
     p->changed[block] = changed;
     return 0;
 }

@@ -144,6 +144,41 @@ KM_INLINE void accumulate_rows(double *part, const tier__km_data *X, size_t k, c
     }
 }
 
+/* ---- the sums of the moved rows ------------------------------------------------------------ */
+
+/* Late in a run few labels change, yet summing every row costs about a third of an iteration
+ * at d = 3. An unweighted run therefore carries its sums over: when at most n / 16 labels
+ * changed in the previous iteration (TIER__KM_DELTA_SHARE), each block sums, in row order, the
+ * changes its moved rows make (+x to the new cluster, -x to the old one, counts +-1), the
+ * blocks' changes are added in block order, and the total is added to the previous sums. The
+ * counts stay exact integers, so an emptied cluster is seen exactly; its feature sums, left
+ * with rounding residue, are reset to zero (mstep). The features' sums differ from a fresh sum
+ * by rounding only (a few ulps of the sums; scikit-learn's own summation order differs from
+ * both), and the rule depends on nothing but the changed-label counts, so results stay
+ * identical for every thread count and between Lloyd and Hamerly. Weighted runs always take
+ * fresh sums: weight sums do not cancel exactly, and an emptied cluster must be recognised. A
+ * relocation of empty clusters edits the sums without moving labels, so the next iteration
+ * takes fresh sums too. */
+/* Inlined into each width's kernel: a call from AVX-512 code into SSE code would pay for the
+ * transition between the two on every moved row (measured: ~140 ns a row). */
+KM_INLINE void delta_row(double *part, const tier__km_data *X, size_t k, size_t row, int32_t from, int32_t to)
+{
+    size_t d = X->d;
+    double *sf = part + (size_t)from * d, *st = part + (size_t)to * d;
+    for (size_t j = 0; j < d; j++) {
+        double v = X->x[j][row];
+        st[j] += v;
+        sf[j] -= v;
+    }
+    part[k * d + (size_t)to] += 1.0;
+    part[k * d + (size_t)from] -= 1.0;
+}
+
+void tier__km_delta_row(double *part, const tier__km_data *X, size_t k, size_t row, int32_t from, int32_t to)
+{
+    delta_row(part, X, k, row, from, to);
+}
+
 /* ---- the kernels, once per vector width ----------------------------------------------------- */
 
 /* The kernels of one width, reached through a table (the width is chosen at run time). */
@@ -390,7 +425,9 @@ typedef struct km_work {
     tier__km_pass pass;
     size_t blocks;
     void *part_mem; /* allocation behind pass.part */
-    double *sums;   /* stride */
+    double *sums;   /* stride: the M-step sums (k*d, then k weights) */
+    double *total;  /* stride: the change of the sums in a delta pass */
+    double *peak;   /* k: largest size of each cluster since the sums were last taken fresh */
     double *next;   /* k x d: the M-step's centers */
     double *used;   /* k x d: the centers the current labels were computed against */
     double *shift;  /* k */
@@ -406,6 +443,8 @@ static void work_free(km_work *w, const tier__alloc *a)
     tier__free(a, w->pass.upper);
     tier__free(a, w->pass.lower);
     tier__free(a, w->sums);
+    tier__free(a, w->total);
+    tier__free(a, w->peak);
     tier__free(a, w->next);
     tier__free(a, w->used);
     tier__free(a, w->shift);
@@ -429,6 +468,8 @@ static int work_init(km_work *w, const tier__km_data *X, size_t k, int hamerly, 
     p->changed = tier__calloc(a, w->blocks ? w->blocks : 1, sizeof *p->changed);
     p->inertia = tier__calloc(a, w->blocks ? w->blocks : 1, sizeof *p->inertia);
     w->sums = tier__malloc(a, p->stride * sizeof *w->sums);
+    w->total = tier__malloc(a, p->stride * sizeof *w->total);
+    w->peak = tier__malloc(a, k * sizeof *w->peak);
     w->next = tier__malloc(a, k * X->d * sizeof *w->next);
     w->used = tier__malloc(a, k * X->d * sizeof *w->used);
     w->shift = tier__calloc(a, k, sizeof *w->shift);
@@ -438,7 +479,7 @@ static int work_init(km_work *w, const tier__km_data *X, size_t k, int hamerly, 
         p->upper = tier__malloc(a, (X->n ? X->n : 1) * sizeof *p->upper);
         p->lower = tier__malloc(a, (X->n ? X->n : 1) * sizeof *p->lower);
     }
-    if (!p->part || !p->changed || !p->inertia || !w->sums || !w->next || !w->used || !w->shift || !w->half ||
+    if (!p->part || !p->changed || !p->inertia || !w->sums || !w->total || !w->peak || !w->next || !w->used || !w->shift || !w->half ||
         !w->empty || (hamerly && (!p->upper || !p->lower))) {
         work_free(w, a);
         return tier__oom();
@@ -446,31 +487,57 @@ static int work_init(km_work *w, const tier__km_data *X, size_t k, int hamerly, 
     return TIER_OK;
 }
 
-/* Sums the block partials in block order; returns the number of changed labels. */
+/* Sums the block partials in block order (into `total`); with p->delta the total is the
+ * change of the sums, added to the previous ones. Returns the number of changed labels. */
 static size_t combine(km_work *w)
 {
     tier__km_pass *p = &w->pass;
-    size_t changed = 0;
-    memset(w->sums, 0, p->stride * sizeof *w->sums);
+    size_t changed = 0, width = p->k * p->X->d + p->k;
+    double *total = p->delta ? w->total : w->sums;
+    memset(total, 0, width * sizeof *total);
     for (size_t b = 0; b < w->blocks; b++) {
         const double *part = p->part + b * p->stride;
-        for (size_t s = 0; s < p->stride; s++)
-            w->sums[s] += part[s];
+        for (size_t s = 0; s < width; s++)
+            total[s] += part[s];
         changed += p->changed[b];
     }
+    if (p->delta)
+        for (size_t s = 0; s < width; s++)
+            w->sums[s] += total[s];
     return changed;
 }
 
+/* Whether the next pass may carry the sums over (see "the sums of the moved rows"), given the
+ * labels changed by this one; tracks the clusters' sizes since the sums were last fresh. */
+static int may_carry(km_work *w, size_t changed)
+{
+    const tier__km_pass *p = &w->pass;
+    size_t k = p->k;
+    const double *size = w->sums + k * p->X->d; /* unweighted: the counts, exact */
+    int shrunk = 0;
+    for (size_t c = 0; c < k; c++) {
+        if (!p->delta || size[c] > w->peak[c])
+            w->peak[c] = size[c];
+        shrunk |= size[c] * TIER__KM_DELTA_SHRINK < w->peak[c];
+    }
+    return !p->X->w && !shrunk && changed <= p->X->n / TIER__KM_DELTA_SHARE;
+}
+
 /* The M-step: new centers from the sums (after refilling empty clusters), each center's shift,
- * and the total squared shift that the tolerance is compared with. */
-static int mstep(double *shift_tot, km_work *w, const double *old)
+ * and the total squared shift that the tolerance is compared with. *relocated tells whether
+ * empty clusters were refilled (the sums then no longer match the labels). */
+static int mstep(double *shift_tot, int *relocated, km_work *w, const double *old)
 {
     const tier__km_data *X = w->pass.X;
     size_t k = w->pass.k, d = X->d, n_empty = 0;
     double *wsum = w->sums + k * d;
     for (size_t c = 0; c < k; c++)
-        if (wsum[c] == 0.0)
+        if (wsum[c] == 0.0) {
             w->empty[n_empty++] = c;
+            /* exactly zero, not the rounding residue of a delta pass */
+            memset(w->sums + c * d, 0, d * sizeof *w->sums);
+        }
+    *relocated = n_empty > 0;
     if (n_empty) {
         int rc = relocate(w->sums, X, k, old, w->pass.labels, w->empty, n_empty);
         if (rc)
@@ -526,7 +593,7 @@ int tier__km_run(tier__km_result *res, const tier__km_data *X, const tier__km_pa
         return rc;
     for (size_t i = 0; i < X->n; i++)
         labels[i] = -1; /* as scikit-learn: the first iteration never counts as converged */
-    int strict = 0, converged = 0;
+    int strict = 0, converged = 0, relocated = 0, carry = 0; /* (no sums to carry over yet) */
     unsigned it = 0;
     double diameter = hamerly ? tier__km_diameter(X, centers, k) : 0.0;
     while (it < prm->max_iter) {
@@ -537,11 +604,14 @@ int tier__km_run(tier__km_result *res, const tier__km_data *X, const tier__km_pa
                 tier__km_hamerly_prepare(&w.pass, w.half, w.shift);
             w.pass.slack = tier__km_hamerly_slack(X, diameter, it);
         }
+        w.pass.delta = carry;
         assign(&w, centers, 1, hamerly);
         size_t changed = combine(&w);
+        carry = may_carry(&w, changed);
         double shift_tot;
-        if ((rc = mstep(&shift_tot, &w, centers)) != TIER_OK)
+        if ((rc = mstep(&shift_tot, &relocated, &w, centers)) != TIER_OK)
             break;
+        carry &= !relocated;
         memcpy(w.used, centers, k * d * sizeof *centers);
         memcpy(centers, w.next, k * d * sizeof *centers);
         it++;
@@ -944,6 +1014,23 @@ static void KN(sums_add)(tier__km_sums *s, const tier__km_data *X, const int32_t
 
 /* ---- Lloyd's pass over a block ---- */
 
+/* The lanes where two label vectors differ, as a bit mask (lane l: bit l). */
+#if KM_WIDTH == 8
+#define VMOVED(old, now) ((unsigned)_mm256_movemask_ps((__m256)((old) != (now))))
+#elif KM_WIDTH == 4
+#define VMOVED(old, now) ((unsigned)_mm_movemask_ps((__m128)((old) != (now))))
+#else
+KM_INLINE KM_TARGET unsigned KN(moved)(KN(km_i) old, KN(km_i) now)
+{
+    unsigned m = 0;
+    KM_UNROLL
+    for (size_t l = 0; l < W; l++)
+        m |= (unsigned)(old[l] != now[l]) << l;
+    return m;
+}
+#define VMOVED(old, now) KN(moved)((old), (now))
+#endif
+
 /* In a single sweep: per tile of rows, the nearest centers, the labels, the inertia and (with
  * `part`) the M-step sums, while the tile is in the L1 cache. */
 KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part, size_t d)
@@ -951,7 +1038,8 @@ KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part
     const tier__km_data *X = p->X;
     const size_t k = p->k, r0 = b * TIER__KM_BLOCK, r1 = block_end(X, b);
     const double *w = X->w;
-    const int lanes_on = part && use_lanes(k, d);
+    const int delta = part && p->delta; /* part receives the moved rows' changes */
+    const int lanes_on = part && !delta && use_lanes(k, d);
     int32_t *labels = p->labels, lab[TILE];
     tier__km_sums ls;
     double xt[TIER_KMEANS_MAX_FEATURES * TILE], best[TILE], il[8];
@@ -981,6 +1069,11 @@ KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part
                     KN(km_i) now = __builtin_convertvector(vl[g], KN(km_i)), old;
                     memcpy(&old, labels + t0 + i, sizeof old);
                     same += (KN(km_i))(old == now); /* a comparison is -1 where true */
+                    if (delta) /* the moved rows, in row order */
+                        for (unsigned mv = VMOVED(old, now); mv; mv &= mv - 1) {
+                            unsigned l = (unsigned)__builtin_ctz(mv);
+                            delta_row(part, X, k, t0 + i + l, old[l], now[l]);
+                        }
                     memcpy(labels + t0 + i, &now, sizeof now);
                     if (w) {
                         V wv;
@@ -1001,6 +1094,8 @@ KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part
                 VS(il + q * W, iv[q]);
             for (size_t r = 0; r < m; r++) {
                 changed += labels[t0 + r] != lab[r];
+                if (delta && labels[t0 + r] != lab[r])
+                    delta_row(part, X, k, t0 + r, labels[t0 + r], lab[r]);
                 labels[t0 + r] = lab[r];
                 il[r & 7] += w ? best[r] * w[t0 + r] : best[r];
             }
@@ -1010,7 +1105,7 @@ KM_INLINE KM_TARGET void KN(lloyd_rows)(tier__km_pass *p, size_t b, double *part
             if (lanes_on)
                 lanes_add_rows(&ls, xj, w ? w + t0 : NULL, labels + t0, 0, m, d, k);
         }
-        if (part && !lanes_on)
+        if (part && !delta && !lanes_on)
             accumulate_rows(part, X, k, labels, t0, t0 + m, d);
     }
     if (lanes_on)
@@ -1099,6 +1194,7 @@ static const km_kernels KN(kernels) = { KN(tile_nearest), KN(tile_dist2), KN(llo
 #undef VFMA
 #undef VMASK
 #undef VLT
+#undef VMOVED
 #undef VMSEL
 #undef GMAX
 #undef GD

@@ -45,8 +45,12 @@
  * ::TIER_KMEANS_HAMERLY (Hamerly's bounds, which skip distance computations that cannot change a
  * label) give bit-identical labels, centers, iteration counts and inertia. An iteration assigns
  * every customer to the nearest center by squared Euclidean distance (the lowest cluster index
- * wins an exact tie), then moves each center to the weighted mean of its customers. The fit stops
- * as scikit-learn's does:
+ * wins an exact tie), then moves each center to the weighted mean of its customers. Without a
+ * weight column, once few labels change (at most 1 in 16 in the previous iteration) the sums
+ * behind the means are carried over and updated by the customers that changed cluster instead
+ * of being summed again: the counts stay exact and the means differ from freshly summed ones by
+ * rounding only (fresh sums are taken again whenever a cluster has shrunk a thousandfold). The
+ * fit stops as scikit-learn's does:
  * - when no label changed in an iteration ("strict convergence"), or
  * - when the sum over centers of the squared center shift is ≤ tol × the mean over features of
  *   the (unweighted, population) variance of the transformed feature, or

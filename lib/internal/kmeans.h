@@ -11,7 +11,10 @@
  * Determinism. Rows are processed in blocks of TIER__KM_BLOCK rows, whatever the thread count;
  * every sum is accumulated in one fixed order inside a block (the M-step sums and the inertia in
  * 8 lanes by row % 8, see kmeans_lloyd.c; others in row order) and blocks are combined in block
- * order. Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)²,
+ * order. When an unweighted run's sums are updated by the rows that moved instead (few labels
+ * changed), the moves are applied in row order inside a block, and the blocks' changes are
+ * combined in block order and then added to the previous sums; the choice between the two
+ * depends only on the previous iteration's changed-label count. Squared distances are computed in exactly one way (see tier__km_dist2): Σ_j (x_j − c_j)²,
  * features in order, t_0² for the first and then one fused multiply-add fma(t_j, t_j, acc) per
  * feature — d subtractions, 1 multiplication, d − 1 fused multiply-adds, each rounded once. A
  * fused multiply-add is correctly rounded by definition (IEEE 754), so the vectorised kernels
@@ -44,6 +47,13 @@
 #define TIER__KM_BLOCK 8192
 /* Rows per call of the vectorised kernels (a multiple of 8: two vectors of four). */
 #define TIER__KM_TILE 32
+/* An unweighted run updates the M-step sums by the rows whose label changed (see "the sums of
+ * the moved rows" in kmeans_lloyd.c) when at most n / TIER__KM_DELTA_SHARE labels changed in the
+ * previous iteration; otherwise it sums every row. */
+#define TIER__KM_DELTA_SHARE 16
+/* ... and no cluster shrank below 1/TIER__KM_DELTA_SHRINK of its largest size since the sums
+ * were last taken fresh (the rounding error of carried-over sums scales with that size). */
+#define TIER__KM_DELTA_SHRINK 1024
 
 /* The data a k-means run sees: n rows of d transformed features, column-major. */
 typedef struct tier__km_data {
@@ -138,6 +148,7 @@ typedef struct tier__km_pass {
     const double *centers; /* the centers labels are computed against */
     int32_t *labels;
     int update;            /* accumulate per-block sums for the M-step */
+    int delta;             /* with update: the sums' changes by the rows whose label changed */
     double *part;          /* blocks x stride: k*d weighted sums, then k weights */
     size_t stride;
     size_t *changed;       /* per block: labels that changed */
@@ -166,6 +177,10 @@ void tier__km_sums_begin(tier__km_sums *s, double *part, size_t k, size_t d);
 /* Adds the m (<= TIER__KM_TILE) rows from t0, a multiple of TIER__KM_TILE rows from the block start. */
 void tier__km_sums_add(tier__km_sums *s, const tier__km_data *X, const int32_t *labels, size_t t0, size_t m);
 void tier__km_sums_end(tier__km_sums *s);
+
+/* A row that moved from cluster `from` to cluster `to` in an unweighted run: its features
+ * leave from's sums and join to's, and the counts follow (part: k*d sums, then k counts). */
+void tier__km_delta_row(double *part, const tier__km_data *X, size_t k, size_t row, int32_t from, int32_t to);
 
 /* Hamerly's assignment of one block (tier__parallel_for task). */
 int tier__km_hamerly_block(void *ctx, size_t block);
