@@ -747,12 +747,12 @@ static int given_centers(double *centers, const tier__km_prep *p, const tier__km
 }
 
 /* Hamerly's bookkeeping (bounds read and written per row, scattered recomputations) costs about
- * as much per row as Lloyd's vectorised distances to ~24 centers (bench/README.md, measured with
- * 2 to 8 features): beyond that its skipped distances pay. */
+ * as much per row as Lloyd's vectorised distances to ~32 centers (bench/README.md, measured with
+ * 3 to 8 features): beyond that its skipped distances pay. */
 static int use_hamerly(tier_kmeans_algorithm alg, unsigned k)
 {
     if (alg == TIER_KMEANS_AUTO)
-        return k >= 24;
+        return k >= 32;
     return alg == TIER_KMEANS_HAMERLY;
 }
 

@@ -141,7 +141,7 @@ typedef enum tier_kmeans_init {
 
 /** The k-means iteration. Both give identical results; they differ in speed only. */
 typedef enum tier_kmeans_algorithm {
-    TIER_KMEANS_AUTO = 0,   /**< Hamerly when k ≥ 24, else Lloyd (measured: bench/README.md). */
+    TIER_KMEANS_AUTO = 0,   /**< Hamerly when k ≥ 32, else Lloyd (measured: bench/README.md). */
     TIER_KMEANS_LLOYD = 1,  /**< Every distance in every iteration, vectorised over rows. */
     TIER_KMEANS_HAMERLY = 2 /**< Hamerly's bounds: skips distances that cannot change a label. */
 } tier_kmeans_algorithm;
