@@ -164,7 +164,8 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
             return -1;
         }
         size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
-        if ((v & 0xFFFFFFFF00000000ULL) == tag) {
+        /* the tag settles most mismatches; a match is only ever decided by the bytes */
+        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && tier__bytes_equal(t->strs[k], s, len)) {
             *slot = i;
             return (long)k;
         }

@@ -772,6 +772,37 @@ static void test_one_customer_many_rows(void **state)
     free(amt);
 }
 
+/* Ids whose 64-bit hashes agree in the upper 32 bits (the slot tag) and the lower 16 (the home
+ * slot of any table up to 65,536 slots), found by a birthday search over "C%08u": a table that
+ * trusted the tag would merge them. They must stay two customers, and two categories. */
+static void test_colliding_hashes(void **state)
+{
+    (void)state;
+    static const char *const pairs[2][2] = { { "C08667478", "C24518916" }, { "C12858615", "C22829763" } };
+    for (int k = 0; k < 2; k++) {
+        const char *ids[4] = { pairs[k][0], pairs[k][1], pairs[k][1], pairs[k][0] };
+        int64_t t[4] = { T0, T0 + 86400, T0 + 2 * 86400, T0 + 3 * 86400 };
+        double amt[4] = { 10.0, 20.0, 40.0, 5.0 };
+        tier_dataset *ds = new_ds();
+        TIER_CHECK(tier_dataset_add_transactions(ds, 4, ids, t, amt, NULL));
+        TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+        assert_int_equal(tier_dataset_size(ds), 2);
+        assert_true(feat(ds, pairs[k][0], "monetary") == 15.0);
+        assert_true(feat(ds, pairs[k][1], "monetary") == 60.0);
+        assert_true(feat(ds, pairs[k][0], "frequency") == 2.0);
+        int32_t codes[2] = { 1, 0 };
+        TIER_CHECK(tier_dataset_set_categorical(ds, "segment", codes, pairs[k], 2));
+        const int32_t *got;
+        const char *const *dict;
+        size_t n_cat;
+        TIER_CHECK(tier_dataset_categorical(&got, &dict, &n_cat, ds, "segment"));
+        assert_int_equal(n_cat, 2);
+        assert_string_equal(dict[0], pairs[k][0]);
+        assert_string_equal(dict[1], pairs[k][1]);
+        tier_dataset_free(ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -790,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_custom_allocator),
         cmocka_unit_test(test_one_customer_many_rows),
+        cmocka_unit_test(test_colliding_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
