@@ -1050,10 +1050,13 @@ static int run_window(loader *L, unsigned threads)
     L->known = 1;
     L->absorbed = 0;
     L->absorbing = 0;
-    L->ahead = 2 * (size_t)threads;
+    /* bounded by the threads that run: the setting may be 0 (every core), and a bound of 0
+     * would parse no chunk before the ones ahead of it are added */
+    const unsigned running = tier__threads(threads, L->n_slots);
+    L->ahead = 2 * (size_t)running;
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
-    tier__parallel_for(tier__threads(threads, L->n_slots), L->n_slots, chunk_task, L);
+    tier__parallel_for(running, L->n_slots, chunk_task, L);
     for (size_t i = 0; i < L->n_slots; i++)
         chunk_clear(L->alloc, &L->chunks[i]);
     tier__free(L->alloc, L->chunks);

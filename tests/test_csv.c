@@ -2,9 +2,12 @@
  * policies, gzip, progress and cancel, thread-count independence) and the real Online Retail
  * log against figures computed independently (tests/data/online_retail_reference.py). */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -1240,6 +1243,337 @@ static void test_progress_and_cancel(void **state)
     assert_int_equal(log.n, 4);
 }
 
+/* ---- repeats compared by bytes, the repeated-time value, rows rejected before adding ------- */
+
+/* The parser reuses the previous row's id hash and time value when the field's bytes compare
+ * equal (tier__bytes_equal, with no hash in front of it), so an equality that missed a byte
+ * would merge two customers or give a row its neighbour's time. Consecutive ids of every
+ * length 1..40 that differ in one byte, at every position, must stay apart: the customers and
+ * their sums are those of a brute-force count. */
+static void test_repeated_ids_differ_by_one_byte(void **state)
+{
+    (void)state;
+    enum { MAXLEN = 40, ROWS = MAXLEN * (MAXLEN + 1) };
+    static char ids[ROWS][MAXLEN + 1];
+    size_t n = 0;
+    for (size_t len = 1; len <= MAXLEN; len++)
+        for (size_t k = 0; k < len; k++) {
+            for (size_t i = 0; i < len; i++)
+                ids[n][i] = (char)('a' + (i * 7 + len * 3 + k) % 26);
+            ids[n][len] = '\0';
+            memcpy(ids[n + 1], ids[n], len + 1);
+            ids[n + 1][k] = ids[n][k] == 'z' ? 'y' : (char)(ids[n][k] + 1);
+            n += 2;
+        }
+    size_t cap = n * (MAXLEN + 40) + 64, used = 0;
+    char *text = malloc(cap);
+    used += (size_t)snprintf(text + used, cap - used, "customer_id,time,amount\n");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, cap - used, "%s,2011-01-01,%zu\n", ids[i], i + 1);
+    tier_dataset *ds = load_text("one_byte_ids.csv", text, NULL, NULL);
+    free(text);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++) {
+        int first = 1;
+        double sum = 0;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(ids[i], ids[j]) == 0) {
+                first &= j >= i;
+                sum += (double)(j + 1);
+            }
+        distinct += first;
+        if (num(ds, ids[i], "monetary") != sum)
+            fail_msg("customer '%s': monetary %g, expected %g", ids[i], num(ds, ids[i], "monetary"), sum);
+    }
+    assert_int_equal(tier_dataset_size(ds), distinct);
+    tier_dataset_free(ds);
+}
+
+/* Times of every length 10..40 (blank-padded: blanks around a time are ignored), each
+ * followed by the same text with one byte changed, at every position; a changed digit gives
+ * another time or an invalid one. Each row has its own customer, so first_purchase is the
+ * row's time. The reference loads the same rows with a time of another length in between,
+ * so no row's text is ever compared with a text of its own length. */
+static void test_repeated_times_differ_by_one_byte(void **state)
+{
+    (void)state;
+    const char *base = "2011-03-04 05:06:07";
+    size_t cap = 4 << 20, used[2] = { 0, 0 };
+    char *text[2] = { malloc(cap), malloc(cap) };
+    for (int v = 0; v < 2; v++)
+        used[v] += (size_t)snprintf(text[v], cap, "customer_id,time,amount\n");
+    size_t rows = 0;
+    for (size_t len = 10; len <= 40; len++) {
+        char t[64];
+        if (len < strlen(base)) /* a date and a shorter clock: "2011-03-04", "2011-03-04 05:06" */
+            snprintf(t, sizeof t, "%.*s", (int)len, base);
+        else
+            snprintf(t, sizeof t, "%*s", (int)len, base);
+        for (size_t k = 0; k < len; k++) {
+            char u[64];
+            memcpy(u, t, len + 1);
+            u[k] = u[k] >= '0' && u[k] <= '8' ? (char)(u[k] + 1) : u[k] == '9' ? '0' : '1';
+            const char *pair[2] = { t, u };
+            for (int p = 0; p < 2; p++, rows++)
+                for (int v = 0; v < 2; v++) {
+                    if (v == 1)
+                        used[v] += (size_t)snprintf(text[v] + used[v], cap - used[v],
+                                                    "breaker,2011-01-01T00:00:00.5Z,1\n");
+                    used[v] += (size_t)snprintf(text[v] + used[v], cap - used[v], "r%zu,%s,1\n", rows,
+                                                pair[p]);
+                }
+        }
+    }
+    tier_csv_options o = opts_default();
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    tier_csv_report *rep[2] = { NULL, NULL };
+    tier_dataset *ds[2];
+    ds[0] = load_text("one_byte_times.csv", text[0], &o, &rep[0]);
+    ds[1] = load_text("one_byte_times_ref.csv", text[1], &o, &rep[1]);
+    assert_int_equal(tier_csv_report_count(rep[0], TIER_CSV_ROWS_BAD),
+                     tier_csv_report_count(rep[1], TIER_CSV_ROWS_BAD));
+    assert_true(tier_csv_report_count(rep[0], TIER_CSV_ROWS_BAD) > 0);
+    assert_int_equal(tier_dataset_size(ds[0]) + 1, tier_dataset_size(ds[1]));
+    for (size_t r = 0; r < rows; r++) {
+        char id[32];
+        snprintf(id, sizeof id, "r%zu", r);
+        size_t row[2];
+        int found[2] = { tier_dataset_find(&row[0], ds[0], id) == TIER_OK,
+                         tier_dataset_find(&row[1], ds[1], id) == TIER_OK };
+        if (found[0] != found[1])
+            fail_msg("row %s: taken %d times out of 1 by the reference, %d here", id, found[1], found[0]);
+        if (found[0] && num(ds[0], id, "first_purchase") != num(ds[1], id, "first_purchase"))
+            fail_msg("row %s: time %.0f, expected %.0f", id, num(ds[0], id, "first_purchase"),
+                     num(ds[1], id, "first_purchase"));
+    }
+    for (int v = 0; v < 2; v++) {
+        tier_csv_report_free(rep[v]);
+        tier_dataset_free(ds[v]);
+        free(text[v]);
+    }
+}
+
+/* A repeated time is taken from the previous row only when that row's time was accepted: a
+ * rejected time stays rejected on the next row, out-of-range instants (years 0..9999 after
+ * the offset) are rejected every time, and a row rejected for its amount does not lose its
+ * time for the next. Strict mode stops at the first of them and adds nothing; the same bytes
+ * under another time format are parsed by that format. */
+static void test_repeated_time_after_bad_rows(void **state)
+{
+    (void)state;
+    const char *text = "customer_id,time,amount\n"
+                       "p1,2011-02-28 10:00:00,1\n"
+                       "p2,2011-02-29 10:00:00,1\n"         /* 3: not a leap year */
+                       "p3,2011-02-29 10:00:00,1\n"         /* 4: the same text again */
+                       "p4,2011-02-28 10:00:00,x\n"         /* 5: bad amount */
+                       "p5,2011-02-28 10:00:00,2\n"
+                       "p6,0000-01-01T00:00:00+01:00,1\n"   /* 7: before year 0 in UTC */
+                       "p7,0000-01-01T00:00:00+01:00,1\n"   /* 8 */
+                       "p8,9999-12-31T23:59:59-00:01,1\n"   /* 9: after year 9999 in UTC */
+                       "p9,9999-12-31T23:59:59-00:01,1\n"   /* 10 */
+                       "pa,9999-12-31T23:59:59Z,1\n"
+                       "pb,0000-01-01T00:00:00Z,nan\n"      /* 12 */
+                       "pc,0000-01-01T00:00:00Z,1\n";
+    tier_csv_options o = opts_default();
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    o.max_messages = 20;
+    tier_csv_report *rep = NULL;
+    tier_dataset *ds = load_text("repeat_bad.csv", text, &o, &rep);
+    assert_int_equal(tier_csv_report_count(rep, TIER_CSV_ROWS_BAD), 8);
+    const char *expect[] = { ":3:2: time", ":4:2: time", ":5:3: amount", ":7:2: time", ":8:2: time",
+                             ":9:2: time", ":10:2: time", ":12:3: amount" };
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+        if (!strstr(tier_csv_report_message(rep, i), expect[i]))
+            fail_msg("message %zu: '%s' lacks '%s'", i, tier_csv_report_message(rep, i), expect[i]);
+    tier_csv_report_free(rep);
+    assert_int_equal(tier_dataset_size(ds), 4);
+    assert_true(num(ds, "p5", "first_purchase") == num(ds, "p1", "first_purchase"));
+    assert_true(num(ds, "p1", "first_purchase") == 1298887200.0);
+    assert_true(num(ds, "pa", "first_purchase") == 253402300799.0);
+    assert_true(num(ds, "pc", "first_purchase") == -62167219200.0);
+    tier_dataset_free(ds);
+
+    /* strict: each kind of bad row, first in the file, adds nothing to a dataset */
+    const char *bad[] = { "2011-02-29 10:00:00,1", "0000-01-01T00:00:00+01:00,1",
+                          "9999-12-31T23:59:59-00:01,1", "2011-02-28 10:00:00,inf",
+                          "2011-02-28 10:00:00,1e999", "2011-02-28 10:00:00,-NaN" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char file[256];
+        snprintf(file, sizeof file, "customer_id,time,amount\nq,2011-02-28 10:00:00,1\nq,%s\n", bad[i]);
+        tier_dataset *one = one_customer_ds(1);
+        TIER_EXPECT_ERROR(tier_dataset_add_csv(NULL, one, test_write_file("strict_bad.csv", file), NULL),
+                          TIER_EPARSE, "strict_bad.csv:3:");
+        assert_unchanged(one);
+        tier_dataset_free(one);
+    }
+
+    /* the same bytes, read as M/D/Y by default and as D/M/Y with a format */
+    const char *dm = "customer_id,time,amount\nd,01/02/2011 00:00,1\n";
+    ds = load_text("dm.csv", dm, NULL, NULL);
+    assert_true(num(ds, "d", "first_purchase") == (double)(T0 + DAY));
+    tier_dataset_free(ds);
+    o = opts_default();
+    o.time_format = "%d/%m/%Y %H:%M";
+    ds = load_text("dm.csv", dm, &o, NULL);
+    assert_true(num(ds, "d", "first_purchase") == (double)(T0 + 31 * DAY));
+    tier_dataset_free(ds);
+}
+
+/* ---- the chunk pipeline: order ids across chunks, and parsing ahead of the adding ---------- */
+
+/* A two-chunk log with invoice numbers (growing, revisited, zero-led, non-numeric), lines of
+ * one order sharing their time text, some rows out of time order: loaded with 1 and 2 threads
+ * it must give exactly what tier_dataset_add_transactions gives for the same rows, which
+ * hashes the ids itself and takes the whole log as one batch. */
+static void test_chunks_with_orders_equal_arrays(void **state)
+{
+    (void)state;
+    enum { ROWS = 260000, CUSTOMERS = 3001 };
+    char (*ids)[8] = malloc(ROWS * sizeof *ids);
+    char (*orders)[12] = malloc(ROWS * sizeof *orders);
+    const char **id_ptrs = malloc(ROWS * sizeof *id_ptrs), **order_ptrs = malloc(ROWS * sizeof *order_ptrs);
+    int64_t *times = malloc(ROWS * sizeof *times);
+    double *amounts = malloc(ROWS * sizeof *amounts);
+    const char *path = test_temp_path("chunks_orders.csv");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("customer_id,order_id,time,amount\n", f);
+    uint64_t s = 12345;
+    unsigned invoice = 100000;
+    int64_t t = T0;
+    for (size_t i = 0; i < ROWS;) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned r = (unsigned)(s >> 33);
+        unsigned cust = r % CUSTOMERS;
+        char order[12];
+        if (r % 50 == 0 && i > 0)
+            snprintf(order, sizeof order, "%s", orders[(r / 50) % i]);
+        else if (r % 50 == 1)
+            snprintf(order, sizeof order, "0%u", invoice);
+        else if (r % 50 == 2)
+            snprintf(order, sizeof order, "C%u", invoice);
+        else
+            snprintf(order, sizeof order, "%u", ++invoice);
+        t += r % 61;
+        int64_t when = r % 97 == 0 ? t - (int64_t)(r % (3 * DAY)) : t;
+        time_t tt = (time_t)when;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+        for (unsigned k = 0, lines = 1 + r % 4; k < lines && i < ROWS; k++, i++) {
+            snprintf(ids[i], sizeof ids[i], "u%u", cust);
+            snprintf(orders[i], sizeof orders[i], "%s", order);
+            id_ptrs[i] = ids[i];
+            order_ptrs[i] = orders[i];
+            times[i] = when;
+            int cents = (int)((r >> (k + 3)) % 20000) - 1500; /* some returns, some zero */
+            amounts[i] = cents / 4.0;
+            fprintf(f, "%s,%s,%s,%s%d.%02d\n", ids[i], order, ts, cents < 0 ? "-" : "", abs(cents) / 4,
+                    abs(cents) % 4 * 25);
+        }
+    }
+    long size = ftell(f);
+    fclose(f);
+    assert_true(size > (long)(8u << 20)); /* at least two chunks */
+
+    tier_dataset *arrays = NULL;
+    TIER_CHECK(tier_dataset_new(&arrays, NULL));
+    TIER_CHECK(tier_dataset_add_transactions(arrays, ROWS, id_ptrs, times, amounts, order_ptrs));
+    TIER_CHECK(tier_dataset_compute_features(arrays, TIER_AS_OF_AUTO));
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        tier_csv_options o = opts_default();
+        o.order_column = "order_id";
+        o.n_threads = threads;
+        tier_dataset *csv = NULL;
+        TIER_CHECK(tier_dataset_load_csv(&csv, NULL, path, &o));
+        assert_same_dataset(arrays, csv);
+        tier_dataset_free(csv);
+    }
+    tier_dataset_free(arrays);
+    remove(path);
+    free(ids);
+    free(orders);
+    free(id_ptrs);
+    free(order_ptrs);
+    free(times);
+    free(amounts);
+}
+
+/* An allocator that holds the first large block (a chunk's parsed-row arrays; nothing else in
+ * a load of a memory-mapped file asks for 1 MiB) until another thread asks for one too, for
+ * at most 10 s: it tells whether a second chunk can be parsed while the first still is. */
+typedef struct overlap_alloc {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int held, released;
+    pthread_t holder;
+    int overlapped;
+} overlap_alloc;
+
+static void *ov_malloc(void *user, size_t size)
+{
+    overlap_alloc *a = user;
+    if (size >= ((size_t)1 << 20)) {
+        pthread_mutex_lock(&a->mu);
+        if (!a->held) {
+            a->held = 1;
+            a->holder = pthread_self();
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 10;
+            while (!a->overlapped && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+                ;
+            a->released = 1; /* a block asked for later proves nothing */
+        } else if (!a->released && !pthread_equal(a->holder, pthread_self())) {
+            a->overlapped = 1;
+            pthread_cond_broadcast(&a->cv);
+        }
+        pthread_mutex_unlock(&a->mu);
+    }
+    return malloc(size);
+}
+
+static void *ov_realloc(void *user, void *ptr, size_t size)
+{
+    (void)user;
+    return realloc(ptr, size);
+}
+
+static void ov_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}
+
+/* n_threads = 0 means every core, for the loader as for the dataset: the chunks after the
+ * first are parsed while the first is, not one at a time behind the adding. */
+static void test_default_threads_parse_ahead(void **state)
+{
+    (void)state;
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        skip(); /* one core: nothing can overlap */
+    overlap_alloc a;
+    memset(&a, 0, sizeof a);
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    tier_allocator alloc = { ov_malloc, ov_realloc, ov_free, &a };
+    tier_dataset_options dopts = TIER_DATASET_OPTIONS_INIT;
+    dopts.allocator = &alloc;
+    tier_dataset *ds = NULL;
+    TIER_CHECK(tier_dataset_new(&ds, &dopts));
+    tier_csv_options o = opts_default();
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    TIER_CHECK(tier_dataset_add_csv(NULL, ds, the_gen->path, &o));
+    assert_int_equal(tier_dataset_size(ds), GEN_CUSTOMERS);
+    assert_true(a.held);
+    if (!a.overlapped)
+        fail_msg("with n_threads = 0 no second chunk was parsed while the first was");
+    tier_dataset_free(ds);
+    pthread_cond_destroy(&a.cv);
+    pthread_mutex_destroy(&a.mu);
+}
+
 /* ---- real data: UCI Online Retail ----------------------------------------------------------- */
 
 static tier_dataset *load_retail(unsigned threads, tier_csv_report **rep)
@@ -1387,6 +1721,11 @@ int main(void)
         cmocka_unit_test(test_join_wholesale),
         cmocka_unit_test(test_threads_generated),
         cmocka_unit_test(test_progress_and_cancel),
+        cmocka_unit_test(test_repeated_ids_differ_by_one_byte),
+        cmocka_unit_test(test_repeated_times_differ_by_one_byte),
+        cmocka_unit_test(test_repeated_time_after_bad_rows),
+        cmocka_unit_test(test_chunks_with_orders_equal_arrays),
+        cmocka_unit_test(test_default_threads_parse_ahead),
         cmocka_unit_test(test_online_retail),
     };
     return cmocka_run_group_tests_name("csv", tests, setup_gen, teardown_gen);

@@ -549,6 +549,279 @@ static void test_invoice_log_any_order(void **state)
     free_log(&L);
 }
 
+/* ---- order ids the serial fast path must tell apart, through merges and loads ---------------- */
+
+/* Order ids whose numeric reading is ambiguous or out of reach: leading zeros (a different id
+ * with the same number), 18 digits (the largest serial), 19 and 20 digits (no serial), values
+ * around 2^64, signs and blanks (not numbers), and "no order id" (NULL or empty: every purchase
+ * line is an order of its own). */
+static const char *const odd_orders[] = {
+    "7", "007", "0007", "8", "70", "999999999999999999", "999999999999999998",
+    "1000000000000000000", "0000000000000000007", "18446744073709551615",
+    "18446744073709551616", "18446744073709551617", "99999999999999999999", "-5", "+5", "5",
+    " 5", "5 ", "C7", "", NULL,
+};
+#define N_ODD (sizeof odd_orders / sizeof odd_orders[0])
+#define SERIAL_CUSTOMERS 23
+
+typedef struct serial_log {
+    size_t n;
+    char (*ids)[8];
+    char (*orders)[24];
+    const char **id_ptrs, **order_ptrs;
+    int64_t *times;
+    double *amounts;
+} serial_log;
+
+/* Invoice numbers that mostly grow (the fast path), revisits of older orders by the same or
+ * another customer, returns of an order before or after its purchase, odd ids, and times that
+ * now and then go back by up to five days. */
+static serial_log make_serial_log(size_t n, uint64_t seed)
+{
+    serial_log L;
+    L.n = n;
+    L.ids = calloc(n, sizeof *L.ids);
+    L.orders = calloc(n, sizeof *L.orders);
+    L.id_ptrs = calloc(n, sizeof *L.id_ptrs);
+    L.order_ptrs = calloc(n, sizeof *L.order_ptrs);
+    L.times = calloc(n, sizeof *L.times);
+    L.amounts = calloc(n, sizeof *L.amounts);
+    rng_state = seed;
+    unsigned invoice = 4000;
+    int64_t t = T0;
+    for (size_t i = 0; i < n;) {
+        unsigned cust = (unsigned)(rnd() % SERIAL_CUSTOMERS), kind = (unsigned)(rnd() % 100);
+        const char *order;
+        char buf[24];
+        if (kind < 10 && i > 0) {
+            size_t j = (size_t)(rnd() % i);
+            order = L.order_ptrs[j];
+            if (kind < 6)
+                cust = (unsigned)atoi(L.ids[j] + 1);
+        } else if (kind < 25) {
+            order = odd_orders[rnd() % N_ODD];
+        } else if (kind < 30) {
+            snprintf(buf, sizeof buf, "0%u", invoice + 1 + (unsigned)(rnd() % 3)); /* a zero-led future number */
+            order = buf;
+        } else {
+            snprintf(buf, sizeof buf, "%u", ++invoice);
+            order = buf;
+        }
+        char copy[24] = "";
+        int has = order != NULL;
+        if (has)
+            snprintf(copy, sizeof copy, "%s", order);
+        t += (int64_t)(rnd() % (9 * 3600));
+        int sign = rnd() % 6 == 0 ? -1 : 1;
+        for (size_t k = 0, lines = 1 + (size_t)(rnd() % 3); k < lines && i < n; k++, i++) {
+            snprintf(L.ids[i], sizeof L.ids[i], "c%u", cust);
+            L.id_ptrs[i] = L.ids[i];
+            snprintf(L.orders[i], sizeof L.orders[i], "%s", copy);
+            L.order_ptrs[i] = has ? L.orders[i] : NULL;
+            L.times[i] = rnd() % 25 == 0 ? t - (int64_t)(rnd() % (5 * DAY)) : t;
+            unsigned a = (unsigned)(rnd() % 16);
+            double cents = (double)(1 + rnd() % 9999);
+            L.amounts[i] = a == 0 ? 0.0 : a == 1 ? -sign * cents / 100 : sign * cents / 100;
+        }
+    }
+    return L;
+}
+
+static void free_serial_log(serial_log *L)
+{
+    free(L->ids);
+    free(L->orders);
+    free(L->id_ptrs);
+    free(L->order_ptrs);
+    free(L->times);
+    free(L->amounts);
+}
+
+static void add_serial(tier_dataset *ds, const serial_log *L, size_t from, size_t to)
+{
+    TIER_CHECK(tier_dataset_add_transactions(ds, to - from, L->id_ptrs + from, L->times + from,
+                                             L->amounts + from, L->order_ptrs + from));
+}
+
+/* The definition, by brute force over the log: distinct purchase orders, return orders and
+ * purchase days per customer (a row without an order id is an order of its own). */
+static void assert_serial_counts(const tier_dataset *ds, const serial_log *L, const char *what)
+{
+    TIER_CHECK(tier_dataset_compute_features((tier_dataset *)ds, L->times[0] + 400 * DAY));
+    for (unsigned c = 0; c < SERIAL_CUSTOMERS; c++) {
+        char id[8];
+        snprintf(id, sizeof id, "c%u", c);
+        size_t row;
+        if (tier_dataset_find(&row, ds, id) != TIER_OK)
+            continue;
+        double orders = 0, returns = 0, days = 0;
+        for (size_t i = 0; i < L->n; i++) {
+            if (strcmp(L->ids[i], id) != 0 || L->amounts[i] == 0.0)
+                continue;
+            int buy = L->amounts[i] > 0, new_order = 1, new_day = 1;
+            for (size_t j = 0; j < i; j++) {
+                if (strcmp(L->ids[j], id) != 0 || L->amounts[j] == 0.0 || (L->amounts[j] > 0) != buy)
+                    continue;
+                if (L->order_ptrs[i] && L->order_ptrs[j] && L->orders[i][0] &&
+                    strcmp(L->orders[j], L->orders[i]) == 0)
+                    new_order = 0;
+                if (buy && day_of(L->times[j]) == day_of(L->times[i]))
+                    new_day = 0;
+            }
+            orders += buy && new_order;
+            returns += !buy && new_order;
+            days += buy && new_day;
+        }
+        if (col(ds, "frequency")[row] != orders || col(ds, "returns")[row] != returns ||
+            col(ds, "purchase_days")[row] != days)
+            fail_msg("%s, customer %s: orders/returns/days %g/%g/%g, expected %g/%g/%g", what, id,
+                     col(ds, "frequency")[row], col(ds, "returns")[row], col(ds, "purchase_days")[row],
+                     orders, returns, days);
+    }
+}
+
+/* Every way a partition's orders and days can be recorded (one batch, row by row backwards,
+ * random batches, merges in both directions, a saved and loaded part, merging into an empty
+ * dataset), each followed by more rows that revisit what was recorded: the counts are the
+ * brute-force ones. A merge or load that left the partition's largest order number behind
+ * would count a revisited order again. */
+static void test_order_serials_merges_loads(void **state)
+{
+    (void)state;
+    serial_log L = make_serial_log(3000, 1234);
+    const size_t a = 1000, b = 2000;
+
+    tier_dataset *whole = new_ds();
+    add_serial(whole, &L, 0, L.n);
+    assert_serial_counts(whole, &L, "one batch");
+
+    tier_dataset *rev = new_ds();
+    for (size_t i = L.n; i-- > 0;)
+        add_serial(rev, &L, i, i + 1);
+    assert_serial_counts(rev, &L, "row by row backwards");
+
+    tier_dataset *pieces = new_ds();
+    rng_state = 77;
+    for (size_t i = 0; i < L.n;) {
+        size_t m = 1 + (size_t)(rnd() % 97);
+        m = m < L.n - i ? m : L.n - i;
+        add_serial(pieces, &L, i, i + m);
+        i += m;
+    }
+    assert_serial_counts(pieces, &L, "random batches");
+
+    /* later part merged into the earlier one, then the rest */
+    tier_dataset *p1 = new_ds(), *p2 = new_ds();
+    add_serial(p1, &L, 0, a);
+    add_serial(p2, &L, a, b);
+    TIER_CHECK(tier_dataset_merge(p1, p2));
+    add_serial(p1, &L, b, L.n);
+    assert_serial_counts(p1, &L, "merge later into earlier");
+    tier_dataset_free(p1);
+    tier_dataset_free(p2);
+
+    /* earlier part merged into the later one (its numbers are all below the target's) */
+    p1 = new_ds();
+    p2 = new_ds();
+    add_serial(p1, &L, 0, a);
+    add_serial(p2, &L, a, b);
+    TIER_CHECK(tier_dataset_merge(p2, p1));
+    add_serial(p2, &L, b, L.n);
+    assert_serial_counts(p2, &L, "merge earlier into later");
+    tier_dataset_free(p2);
+
+    /* a saved part: loaded and continued, merged into an empty dataset and continued, and
+     * merged into a dataset holding higher numbers and continued */
+    const char *path = test_temp_path("serials.tds");
+    TIER_CHECK(tier_dataset_save(p1, path));
+    tier_dataset_free(p1);
+    tier_dataset *loaded = NULL;
+    TIER_CHECK(tier_dataset_load(&loaded, path, NULL));
+    add_serial(loaded, &L, a, L.n);
+    assert_serial_counts(loaded, &L, "loaded and continued");
+    tier_dataset_free(loaded);
+
+    TIER_CHECK(tier_dataset_load(&loaded, path, NULL));
+    tier_dataset *empty = new_ds();
+    TIER_CHECK(tier_dataset_merge(empty, loaded));
+    add_serial(empty, &L, a, L.n);
+    assert_serial_counts(empty, &L, "loaded, merged into an empty dataset, continued");
+    tier_dataset_free(empty);
+
+    p2 = new_ds();
+    add_serial(p2, &L, a, b);
+    TIER_CHECK(tier_dataset_merge(p2, loaded));
+    add_serial(p2, &L, b, L.n);
+    assert_serial_counts(p2, &L, "loaded merged into the later part, continued");
+    tier_dataset_free(p2);
+    tier_dataset_free(loaded);
+
+    tier_dataset_free(pieces);
+    tier_dataset_free(rev);
+    tier_dataset_free(whole);
+    free_serial_log(&L);
+}
+
+/* The array API is the one caller that validates a whole batch itself: a bad row anywhere,
+ * also past the first 65,536-row slice it adds in, must add nothing, to an empty dataset or to
+ * one that holds customers already. */
+static void test_bad_row_deep_in_a_large_batch(void **state)
+{
+    (void)state;
+    enum { N = 70001 };
+    const char **ids = malloc(N * sizeof *ids);
+    int64_t *t = malloc(N * sizeof *t);
+    double *amt = malloc(N * sizeof *amt);
+    char (*names)[12] = malloc(N * sizeof *names);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "k%zu", i % 5000);
+        ids[i] = names[i];
+        t[i] = T0 + (int64_t)i;
+        amt[i] = 1.0;
+    }
+    tier_dataset *ds = new_ds();
+    const char *pre_ids[] = { "x" };
+    const int64_t pre_t[] = { T0 };
+    const double pre_amt[] = { 2.0 };
+    for (int pass = 0; pass < 2; pass++) {
+        const size_t at[] = { N - 1, 65536, 65535 };
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            size_t i = at[k];
+            const size_t before = tier_dataset_size(ds);
+            const uint64_t txn = tier_dataset_transaction_count(ds);
+            amt[i] = NAN;
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_ERANGE, "not finite");
+            amt[i] = -INFINITY;
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_ERANGE, "not finite");
+            amt[i] = 1.0;
+            t[i] = -62167219200LL - 1; /* a second before year 0 */
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_ERANGE, "years 0..9999");
+            t[i] = 253402300799LL + 1; /* a second after year 9999 */
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_ERANGE, "years 0..9999");
+            t[i] = T0 + (int64_t)i;
+            ids[i] = "";
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_EINVAL, "empty");
+            ids[i] = NULL;
+            TIER_EXPECT_ERROR(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL), TIER_EINVAL, "NULL or empty");
+            ids[i] = names[i];
+            assert_int_equal(tier_dataset_size(ds), before);
+            assert_int_equal(tier_dataset_transaction_count(ds), txn);
+        }
+        TIER_CHECK(tier_dataset_add_transactions(ds, 1, pre_ids, pre_t, pre_amt, NULL));
+    }
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_int_equal(tier_dataset_size(ds), 1);
+    assert_true(feat(ds, "x", "monetary") == 4.0);
+    /* the same batch, valid, is taken whole */
+    TIER_CHECK(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL));
+    assert_int_equal(tier_dataset_size(ds), 5001);
+    tier_dataset_free(ds);
+    free(names);
+    free(ids);
+    free(t);
+    free(amt);
+}
+
 static void test_merge_columns(void **state)
 {
     (void)state;
@@ -817,6 +1090,8 @@ int main(void)
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_transaction_order_does_not_matter),
         cmocka_unit_test(test_invoice_log_any_order),
+        cmocka_unit_test(test_order_serials_merges_loads),
+        cmocka_unit_test(test_bad_row_deep_in_a_large_batch),
         cmocka_unit_test(test_merge_columns),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_custom_allocator),
