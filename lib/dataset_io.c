@@ -101,6 +101,55 @@ int tier_dataset_save(const tier_dataset *ds, const char *path)
     return rc;
 }
 
+/* The purchase days. Adding to a loaded dataset trusts what adding itself keeps true: a
+ * customer's days are distinct, lie between the first and the last purchase, include the last
+ * purchase's day, and number n_days (a later day is then new and that day known without a
+ * lookup). A file that breaks this has passed its checksum, so it was written that way on
+ * purpose or by a bug: reject it rather than count days wrongly later. */
+static int read_days(tier_dataset *ds, tier__rbuf *r)
+{
+    uint64_t n_days = tier__rbuf_count(r, 8);
+    if (r->failed)
+        return TIER_ECORRUPT;
+    /* per row: entries seen; the top bit marks the last purchase's day */
+    uint32_t *seen = tier__calloc(&ds->alloc, ds->n_rows ? ds->n_rows : 1, sizeof *seen);
+    if (!seen)
+        return tier__oom();
+    int rc = TIER_OK;
+    for (uint64_t i = 0; i < n_days && !rc; i++) {
+        uint64_t k = tier__rbuf_u64(r);
+        size_t row = (size_t)(k >> 32);
+        if (r->failed || row >= ds->n_rows || (k & 0xFFFFFFFFu) == 0) {
+            rc = TIER_ECORRUPT;
+            break;
+        }
+        const tier__cust *c = tier__row_cust(ds, row);
+        int32_t day = tier__day_key_day(k);
+        if (c->last_buy == INT64_MIN || day < tier__day_of(c->first_buy) || day > tier__day_of(c->last_buy)) {
+            rc = TIER_ECORRUPT;
+            break;
+        }
+        seen[row] += 1;
+        if (day == tier__day_of(c->last_buy))
+            seen[row] |= UINT32_C(0x80000000);
+        uint32_t w = ds->where[row];
+        tier__part *p = &ds->parts[tier__where_part(w)];
+        int added = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)tier__where_local(w) << 32) | (k & 0xFFFFFFFFu));
+        if (added < 0)
+            rc = TIER_ENOMEM;
+        else if (added != 1)
+            rc = TIER_ECORRUPT; /* a repeated entry */
+    }
+    for (size_t q = 0; q < ds->n_rows && !rc; q++) {
+        const tier__cust *c = tier__row_cust(ds, q);
+        int has_last = (seen[q] & UINT32_C(0x80000000)) != 0;
+        if ((seen[q] & UINT32_C(0x7FFFFFFF)) != c->n_days || has_last != (c->last_buy != INT64_MIN))
+            rc = TIER_ECORRUPT;
+    }
+    tier__free(&ds->alloc, seen);
+    return rc;
+}
+
 static int read_state(tier_dataset *ds, tier__rbuf *r)
 {
     uint64_t n = tier__rbuf_count(r, 5 + 76);
@@ -155,20 +204,7 @@ static int read_state(tier_dataset *ds, tier__rbuf *r)
         if (added != (int)flags)
             return TIER_ECORRUPT; /* duplicate entry */
     }
-    uint64_t n_days = tier__rbuf_count(r, 8);
-    for (uint64_t i = 0; i < n_days && !r->failed; i++) {
-        uint64_t k = tier__rbuf_u64(r);
-        if ((k >> 32) >= ds->n_rows || (k & 0xFFFFFFFFu) == 0)
-            return TIER_ECORRUPT;
-        uint32_t w = ds->where[k >> 32];
-        tier__part *p = &ds->parts[tier__where_part(w)];
-        int added = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)tier__where_local(w) << 32) | (k & 0xFFFFFFFFu));
-        if (added < 0)
-            return TIER_ENOMEM;
-        if (added != 1)
-            return TIER_ECORRUPT;
-    }
-    return r->failed ? TIER_ECORRUPT : TIER_OK;
+    return r->failed ? TIER_ECORRUPT : read_days(ds, r);
 }
 
 static int read_columns(tier_dataset *ds, tier__rbuf *r)

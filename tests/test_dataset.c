@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "testutil.h"
 
@@ -1076,6 +1077,70 @@ static void test_colliding_hashes(void **state)
     }
 }
 
+/* Rewrites the 8-byte little-endian value `from` (once in the file) to `to`, then the file's
+ * CRC-32 trailer, as a writer with a bug (or a forger) would: the checksum cannot object. */
+static void rewrite_with_crc(const char *src, const char *dst, uint64_t from, uint64_t to)
+{
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)size);
+    assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    unsigned char pat[8], rep[8];
+    for (int i = 0; i < 8; i++) {
+        pat[i] = (unsigned char)(from >> (8 * i));
+        rep[i] = (unsigned char)(to >> (8 * i));
+    }
+    long at = -1, hits = 0;
+    for (long i = 0; i + 8 <= size - 4; i++)
+        if (memcmp(b + i, pat, 8) == 0) {
+            at = i;
+            hits++;
+        }
+    assert_int_equal(hits, 1);
+    memcpy(b + at, rep, 8);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++)
+        b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+    f = fopen(dst, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    free(b);
+}
+
+/* A file whose checksum is right but whose purchase days contradict the customer (a day after
+ * the last purchase, the last purchase's day missing) is rejected: adding to it would count
+ * days wrongly. The same rewrite that changes nothing loads, so the CRC is rebuilt right. */
+static void test_load_rejects_inconsistent_days(void **state)
+{
+    (void)state;
+    const char *ids[2] = { "A", "A" };
+    const int64_t t[2] = { T0, T0 + 2 * DAY };
+    const double amt[2] = { 10.0, 20.0 };
+    tier_dataset *ds = new_ds();
+    TIER_CHECK(tier_dataset_add_transactions(ds, 2, ids, t, amt, NULL));
+    const char *path = test_temp_path("days.tier"), *bad = test_temp_path("days_bad.tier");
+    TIER_CHECK(tier_dataset_save(ds, path));
+    tier_dataset_free(ds);
+    /* the day entry of row 0 for the last purchase: row << 32 | (UTC day + 2^31) */
+    const uint64_t day0 = (uint64_t)(T0 / DAY), last = ((day0 + 2) + 0x80000000ULL);
+    tier_dataset *x = NULL;
+    rewrite_with_crc(path, bad, last, last);
+    TIER_CHECK(tier_dataset_load(&x, bad, NULL));
+    tier_dataset_free(x);
+    x = NULL;
+    rewrite_with_crc(path, bad, last, last + 5); /* after the last purchase */
+    TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_ECORRUPT, "days_bad.tier");
+    assert_null(x);
+    rewrite_with_crc(path, bad, last, last - 1); /* in range, but the last day is missing */
+    TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_ECORRUPT, "days_bad.tier");
+    assert_null(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1097,6 +1162,7 @@ int main(void)
         cmocka_unit_test(test_custom_allocator),
         cmocka_unit_test(test_one_customer_many_rows),
         cmocka_unit_test(test_colliding_hashes),
+        cmocka_unit_test(test_load_rejects_inconsistent_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
