@@ -553,20 +553,6 @@ static uint32_t crc32_of(const unsigned char *p, size_t n)
     return c ^ 0xFFFFFFFFu;
 }
 
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 static void write_all(const char *path, const unsigned char *b, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -678,7 +664,7 @@ static void test_save_load(void **state)
 
     /* damaged files are rejected */
     size_t n;
-    unsigned char *good = read_all(path, &n);
+    unsigned char *good = test_read_file(path, &n);
     unsigned char *b = malloc(n);
     const char *bad = test_temp_path("bad.tasg");
     tier_assignment *x = (tier_assignment *)1;

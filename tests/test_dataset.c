@@ -288,7 +288,7 @@ static void test_joins(void **state)
 typedef struct log {
     size_t n;
     char (*ids)[16];
-    char (*orders)[16];
+    char (*orders)[24];
     const char **id_ptrs, **order_ptrs;
     int64_t *times;
     double *amounts;
@@ -303,16 +303,23 @@ static uint64_t rnd(void)
     return z ^ (z >> 31);
 }
 
-static log_t make_log(size_t n, uint64_t seed)
+/* The arrays of an n-row log, zeroed. */
+static log_t alloc_log(size_t n)
 {
     log_t L;
     L.n = n;
-    L.ids = calloc(n, 16);
-    L.orders = calloc(n, 16);
-    L.id_ptrs = calloc(n, sizeof(char *));
-    L.order_ptrs = calloc(n, sizeof(char *));
-    L.times = calloc(n, sizeof(int64_t));
-    L.amounts = calloc(n, sizeof(double));
+    L.ids = calloc(n, sizeof *L.ids);
+    L.orders = calloc(n, sizeof *L.orders);
+    L.id_ptrs = calloc(n, sizeof *L.id_ptrs);
+    L.order_ptrs = calloc(n, sizeof *L.order_ptrs);
+    L.times = calloc(n, sizeof *L.times);
+    L.amounts = calloc(n, sizeof *L.amounts);
+    return L;
+}
+
+static log_t make_log(size_t n, uint64_t seed)
+{
+    log_t L = alloc_log(n);
     rng_state = seed;
     for (size_t i = 0; i < n; i++) {
         unsigned cust = (unsigned)(rnd() % 97);
@@ -565,28 +572,12 @@ static const char *const odd_orders[] = {
 #define N_ODD (sizeof odd_orders / sizeof odd_orders[0])
 #define SERIAL_CUSTOMERS 23
 
-typedef struct serial_log {
-    size_t n;
-    char (*ids)[8];
-    char (*orders)[24];
-    const char **id_ptrs, **order_ptrs;
-    int64_t *times;
-    double *amounts;
-} serial_log;
-
 /* Invoice numbers that mostly grow (the fast path), revisits of older orders by the same or
  * another customer, returns of an order before or after its purchase, odd ids, and times that
  * now and then go back by up to five days. */
-static serial_log make_serial_log(size_t n, uint64_t seed)
+static log_t make_serial_log(size_t n, uint64_t seed)
 {
-    serial_log L;
-    L.n = n;
-    L.ids = calloc(n, sizeof *L.ids);
-    L.orders = calloc(n, sizeof *L.orders);
-    L.id_ptrs = calloc(n, sizeof *L.id_ptrs);
-    L.order_ptrs = calloc(n, sizeof *L.order_ptrs);
-    L.times = calloc(n, sizeof *L.times);
-    L.amounts = calloc(n, sizeof *L.amounts);
+    log_t L = alloc_log(n);
     rng_state = seed;
     unsigned invoice = 4000;
     int64_t t = T0;
@@ -628,25 +619,9 @@ static serial_log make_serial_log(size_t n, uint64_t seed)
     return L;
 }
 
-static void free_serial_log(serial_log *L)
-{
-    free(L->ids);
-    free(L->orders);
-    free(L->id_ptrs);
-    free(L->order_ptrs);
-    free(L->times);
-    free(L->amounts);
-}
-
-static void add_serial(tier_dataset *ds, const serial_log *L, size_t from, size_t to)
-{
-    TIER_CHECK(tier_dataset_add_transactions(ds, to - from, L->id_ptrs + from, L->times + from,
-                                             L->amounts + from, L->order_ptrs + from));
-}
-
 /* The definition, by brute force over the log: distinct purchase orders, return orders and
  * purchase days per customer (a row without an order id is an order of its own). */
-static void assert_serial_counts(const tier_dataset *ds, const serial_log *L, const char *what)
+static void assert_serial_counts(const tier_dataset *ds, const log_t *L, const char *what)
 {
     TIER_CHECK(tier_dataset_compute_features((tier_dataset *)ds, L->times[0] + 400 * DAY));
     for (unsigned c = 0; c < SERIAL_CUSTOMERS; c++) {
@@ -689,16 +664,16 @@ static void assert_serial_counts(const tier_dataset *ds, const serial_log *L, co
 static void test_order_serials_merges_loads(void **state)
 {
     (void)state;
-    serial_log L = make_serial_log(3000, 1234);
+    log_t L = make_serial_log(3000, 1234);
     const size_t a = 1000, b = 2000;
 
     tier_dataset *whole = new_ds();
-    add_serial(whole, &L, 0, L.n);
+    add_range(whole, &L, 0, L.n);
     assert_serial_counts(whole, &L, "one batch");
 
     tier_dataset *rev = new_ds();
     for (size_t i = L.n; i-- > 0;)
-        add_serial(rev, &L, i, i + 1);
+        add_range(rev, &L, i, i + 1);
     assert_serial_counts(rev, &L, "row by row backwards");
 
     tier_dataset *pieces = new_ds();
@@ -706,17 +681,17 @@ static void test_order_serials_merges_loads(void **state)
     for (size_t i = 0; i < L.n;) {
         size_t m = 1 + (size_t)(rnd() % 97);
         m = m < L.n - i ? m : L.n - i;
-        add_serial(pieces, &L, i, i + m);
+        add_range(pieces, &L, i, i + m);
         i += m;
     }
     assert_serial_counts(pieces, &L, "random batches");
 
     /* later part merged into the earlier one, then the rest */
     tier_dataset *p1 = new_ds(), *p2 = new_ds();
-    add_serial(p1, &L, 0, a);
-    add_serial(p2, &L, a, b);
+    add_range(p1, &L, 0, a);
+    add_range(p2, &L, a, b);
     TIER_CHECK(tier_dataset_merge(p1, p2));
-    add_serial(p1, &L, b, L.n);
+    add_range(p1, &L, b, L.n);
     assert_serial_counts(p1, &L, "merge later into earlier");
     tier_dataset_free(p1);
     tier_dataset_free(p2);
@@ -724,10 +699,10 @@ static void test_order_serials_merges_loads(void **state)
     /* earlier part merged into the later one (its numbers are all below the target's) */
     p1 = new_ds();
     p2 = new_ds();
-    add_serial(p1, &L, 0, a);
-    add_serial(p2, &L, a, b);
+    add_range(p1, &L, 0, a);
+    add_range(p2, &L, a, b);
     TIER_CHECK(tier_dataset_merge(p2, p1));
-    add_serial(p2, &L, b, L.n);
+    add_range(p2, &L, b, L.n);
     assert_serial_counts(p2, &L, "merge earlier into later");
     tier_dataset_free(p2);
 
@@ -738,21 +713,21 @@ static void test_order_serials_merges_loads(void **state)
     tier_dataset_free(p1);
     tier_dataset *loaded = NULL;
     TIER_CHECK(tier_dataset_load(&loaded, path, NULL));
-    add_serial(loaded, &L, a, L.n);
+    add_range(loaded, &L, a, L.n);
     assert_serial_counts(loaded, &L, "loaded and continued");
     tier_dataset_free(loaded);
 
     TIER_CHECK(tier_dataset_load(&loaded, path, NULL));
     tier_dataset *empty = new_ds();
     TIER_CHECK(tier_dataset_merge(empty, loaded));
-    add_serial(empty, &L, a, L.n);
+    add_range(empty, &L, a, L.n);
     assert_serial_counts(empty, &L, "loaded, merged into an empty dataset, continued");
     tier_dataset_free(empty);
 
     p2 = new_ds();
-    add_serial(p2, &L, a, b);
+    add_range(p2, &L, a, b);
     TIER_CHECK(tier_dataset_merge(p2, loaded));
-    add_serial(p2, &L, b, L.n);
+    add_range(p2, &L, b, L.n);
     assert_serial_counts(p2, &L, "loaded merged into the later part, continued");
     tier_dataset_free(p2);
     tier_dataset_free(loaded);
@@ -760,7 +735,7 @@ static void test_order_serials_merges_loads(void **state)
     tier_dataset_free(pieces);
     tier_dataset_free(rev);
     tier_dataset_free(whole);
-    free_serial_log(&L);
+    free_log(&L);
 }
 
 /* The array API is the one caller that validates a whole batch itself: a bad row anywhere,
@@ -770,10 +745,11 @@ static void test_bad_row_deep_in_a_large_batch(void **state)
 {
     (void)state;
     enum { N = 70001 };
-    const char **ids = malloc(N * sizeof *ids);
-    int64_t *t = malloc(N * sizeof *t);
-    double *amt = malloc(N * sizeof *amt);
-    char (*names)[12] = malloc(N * sizeof *names);
+    log_t L = alloc_log(N);
+    const char **ids = L.id_ptrs;
+    int64_t *t = L.times;
+    double *amt = L.amounts;
+    char (*names)[16] = L.ids;
     for (size_t i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "k%zu", i % 5000);
         ids[i] = names[i];
@@ -817,10 +793,7 @@ static void test_bad_row_deep_in_a_large_batch(void **state)
     TIER_CHECK(tier_dataset_add_transactions(ds, N, ids, t, amt, NULL));
     assert_int_equal(tier_dataset_size(ds), 5001);
     tier_dataset_free(ds);
-    free(names);
-    free(ids);
-    free(t);
-    free(amt);
+    free_log(&L);
 }
 
 static void test_merge_columns(void **state)
@@ -889,29 +862,20 @@ static void test_save_load(void **state)
     tier_dataset_free(back);
 
     /* corruption: every truncation and a flipped byte anywhere are rejected */
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)size);
-    assert_int_equal(fread(bytes, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
+    size_t size;
+    unsigned char *bytes = test_read_file(path, &size);
     const char *bad = test_temp_path("bad.tier");
-    const long cuts[] = { 0, 5, 23, 24, size / 2, size - 1 };
+    const size_t cuts[] = { 0, 5, 23, 24, size / 2, size - 1 };
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
-        f = fopen(bad, "wb");
-        fwrite(bytes, 1, (size_t)cuts[i], f);
-        fclose(f);
+        test_write_bytes(bad, bytes, cuts[i]);
         tier_dataset *x = (tier_dataset *)1;
         TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_ECORRUPT, "bad.tier");
         assert_null(x);
     }
-    const long flips[] = { 3, 30, size / 3, size - 2 };
+    const size_t flips[] = { 3, 30, size / 3, size - 2 };
     for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
         bytes[flips[i]] ^= 0x20;
-        f = fopen(bad, "wb");
-        fwrite(bytes, 1, (size_t)size, f);
-        fclose(f);
+        test_write_bytes(bad, bytes, size);
         tier_dataset *x = NULL;
         int rc = tier_dataset_load(&x, bad, NULL);
         assert_true(rc == TIER_ECORRUPT);
@@ -920,9 +884,7 @@ static void test_save_load(void **state)
     }
     /* a newer format version is named as such */
     bytes[8] = 9;
-    f = fopen(bad, "wb");
-    fwrite(bytes, 1, (size_t)size, f);
-    fclose(f);
+    test_write_bytes(bad, bytes, size);
     tier_dataset *x = NULL;
     TIER_EXPECT_ERROR(tier_dataset_load(&x, bad, NULL), TIER_EVERSION, "version 9");
     free(bytes);
@@ -1024,9 +986,10 @@ static void test_one_customer_many_rows(void **state)
 {
     (void)state;
     enum { N = 200000 };
-    const char **ids = malloc(N * sizeof *ids);
-    int64_t *t = malloc(N * sizeof *t);
-    double *amt = malloc(N * sizeof *amt);
+    log_t L = alloc_log(N);
+    const char **ids = L.id_ptrs;
+    int64_t *t = L.times;
+    double *amt = L.amounts;
     for (size_t i = 0; i < N; i++) {
         ids[i] = "solo";
         t[i] = T0 + (int64_t)i * 3600;
@@ -1041,9 +1004,7 @@ static void test_one_customer_many_rows(void **state)
     assert_true(fabs(feat(ds, "solo", "monetary") - 2000.0) < 1e-9);
     assert_true(feat(ds, "solo", "purchase_days") == 8334.0); /* ceil(200000 h / 24) */
     tier_dataset_free(ds);
-    free(ids);
-    free(t);
-    free(amt);
+    free_log(&L);
 }
 
 /* Ids whose 64-bit hashes agree in the upper 32 bits (the slot tag) and the lower 16 (the home
@@ -1081,21 +1042,15 @@ static void test_colliding_hashes(void **state)
  * CRC-32 trailer, as a writer with a bug (or a forger) would: the checksum cannot object. */
 static void rewrite_with_crc(const char *src, const char *dst, uint64_t from, uint64_t to)
 {
-    FILE *f = fopen(src, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)size);
-    assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
+    size_t size;
+    unsigned char *b = test_read_file(src, &size);
     unsigned char pat[8], rep[8];
     for (int i = 0; i < 8; i++) {
         pat[i] = (unsigned char)(from >> (8 * i));
         rep[i] = (unsigned char)(to >> (8 * i));
     }
-    long at = -1, hits = 0;
-    for (long i = 0; i + 8 <= size - 4; i++)
+    size_t at = 0, hits = 0;
+    for (size_t i = 0; i + 8 + 4 <= size; i++)
         if (memcmp(b + i, pat, 8) == 0) {
             at = i;
             hits++;
@@ -1105,10 +1060,7 @@ static void rewrite_with_crc(const char *src, const char *dst, uint64_t from, ui
     uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(size - 4));
     for (int i = 0; i < 4; i++)
         b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
-    f = fopen(dst, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
+    test_write_bytes(dst, b, size);
     free(b);
 }
 

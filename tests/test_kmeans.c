@@ -158,18 +158,7 @@ static double num_token(char **p)
 
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (fread(buf, 1, (size_t)len, f) != (size_t)len)
-        fail_msg("cannot read %s", path);
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
+    return (char *)test_read_file(path, NULL);
 }
 
 static void read_case(kcase *c, const char *name)
@@ -1400,24 +1389,15 @@ static void test_save_load_apply(void **state)
     tier_scorer_free(l);
 
     /* corrupted and truncated files are rejected */
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
+    size_t len;
+    unsigned char *buf = test_read_file(path, &len);
     buf[len / 2] ^= 0x40;
     const char *bad = test_temp_path("corrupt.tkm");
-    f = fopen(bad, "wb");
-    fwrite(buf, 1, (size_t)len, f);
-    fclose(f);
+    test_write_bytes(bad, buf, len);
     TIER_EXPECT_ERROR(tier_scorer_load(&l, bad, NULL), TIER_ECORRUPT, "corrupt.tkm");
     assert_null(l);
     buf[len / 2] ^= 0x40;
-    f = fopen(bad, "wb");
-    fwrite(buf, 1, (size_t)len - 9, f);
-    fclose(f);
+    test_write_bytes(bad, buf, len - 9);
     TIER_EXPECT_ERROR(tier_scorer_load(&l, bad, NULL), TIER_ECORRUPT, "corrupt.tkm");
     free(buf);
 

@@ -957,19 +957,6 @@ static void test_save_load_apply_new_customers(void **state)
     free(z);
 }
 
-static unsigned char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*len);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 static void write_all(const char *path, const unsigned char *b, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -989,7 +976,7 @@ static void test_corrupted_model(void **state)
     const char *path = test_temp_path("good.tiermodel");
     TIER_CHECK(tier_scorer_save(s, path));
     size_t len;
-    unsigned char *good = read_all(path, &len);
+    unsigned char *good = test_read_file(path, &len);
     tier_scorer *l = (tier_scorer *)1;
 
     /* every single flipped byte is caught (header, payload or checksum) */

@@ -40,6 +40,31 @@ const char *test_temp_path(const char *name)
     return buf;
 }
 
+unsigned char *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
+        fail_msg("cannot size %s", path);
+    unsigned char *b = malloc((size_t)size + 1);
+    if (!b || fread(b, 1, (size_t)size, f) != (size_t)size)
+        fail_msg("cannot read %s", path);
+    fclose(f);
+    b[size] = '\0';
+    if (len)
+        *len = (size_t)size;
+    return b;
+}
+
+void test_write_bytes(const char *path, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0)
+        fail_msg("cannot write %s", path);
+}
+
 const char *test_write_file(const char *name, const char *text)
 {
     const char *path = test_temp_path(name);

@@ -38,5 +38,10 @@ const char *example_data_path(const char *name);
 const char *test_temp_path(const char *name);
 /* Writes `text` to a new temporary file and returns its path. */
 const char *test_write_file(const char *name, const char *text);
+/* The whole file at `path` in a new buffer the caller frees, with a NUL after its *len bytes
+ * (len may be NULL). Fails the test if the file cannot be read. */
+unsigned char *test_read_file(const char *path, size_t *len);
+/* Writes n bytes to `path`, replacing it. Fails the test on error. */
+void test_write_bytes(const char *path, const void *bytes, size_t n);
 
 #endif
