@@ -44,7 +44,7 @@
 #include "internal/input.h"
 #include "internal/numparse.h"
 #include "internal/pool.h"
-#include "internal/strtab.h"
+#include "internal/strtab.h" /* tier__hash_bytes */
 
 #define CHUNK_BYTES ((size_t)8 << 20)   /* target chunk size: the unit of parallel work */
 #define WINDOW_BYTES ((size_t)32 << 20) /* gzip and pipes: bytes decoded per round */
@@ -709,8 +709,7 @@ static int take_row(work *w, chunk *c, uint64_t line)
         if (field(w, pl->time, &tv))
             return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
         int64_t t;
-        if (w->last_time_text.p && tv.n == w->last_time_text.n &&
-            tier__bytes_equal(tv.p, w->last_time_text.p, tv.n)) {
+        if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
             t = w->last_time;
         } else {
             const char *why;
@@ -763,9 +762,8 @@ static int take_row(work *w, chunk *c, uint64_t line)
     }
     w->ids[i] = id;
     if (!pl->join) /* hashed here, while the id is in cache, for the dataset's partitioning */
-        w->id_hashes[i] = i > 0 && id.n == w->ids[i - 1].n && tier__bytes_equal(id.p, w->ids[i - 1].p, id.n)
-                              ? w->id_hashes[i - 1]
-                              : tier__hash_bytes(id.p, id.n);
+        w->id_hashes[i] = i > 0 && tier__sv_equal(id, w->ids[i - 1]) ? w->id_hashes[i - 1]
+                                                                      : tier__hash_bytes(id.p, id.n);
     w->n++;
     c->used++;
     if (w->n == w->cap && work_grow(w))

@@ -33,11 +33,6 @@
 #define HASH_SLICE 16384
 #define ERROR_CAP 512
 
-static inline int same_view(tier__sv a, tier__sv b)
-{
-    return a.n == b.n && tier__bytes_equal(a.p, b.p, a.n);
-}
-
 int tier__check_transaction(size_t i, const char *id, size_t id_len, int64_t t, double amount)
 {
     if (id_len == 0)
@@ -117,14 +112,14 @@ static int hash_slice(void *ctx, size_t task)
     for (size_t i = from; i < to; i++) {
         if (b->id_hashes)
             job->id_hash[i] = b->id_hashes[i];
-        else if (i > from && same_view(b->ids[i], b->ids[i - 1]))
+        else if (i > from && tier__sv_equal(b->ids[i], b->ids[i - 1]))
             job->id_hash[i] = job->id_hash[i - 1];
         else
             job->id_hash[i] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
         count[tier__part_of(job->id_hash[i])]++;
         uint64_t oh = 0, serial = 0;
         if (b->orders && b->orders[i].n && b->amounts[i] != 0.0) {
-            if (i > from && job->order_hash[i - 1] && same_view(b->orders[i], b->orders[i - 1])) {
+            if (i > from && job->order_hash[i - 1] && tier__sv_equal(b->orders[i], b->orders[i - 1])) {
                 oh = job->order_hash[i - 1];
                 serial = job->order_serial[i - 1];
             } else {

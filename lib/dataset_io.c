@@ -134,7 +134,7 @@ static int read_days(tier_dataset *ds, tier__rbuf *r)
             seen[row] |= UINT32_C(0x80000000);
         uint32_t w = ds->where[row];
         tier__part *p = &ds->parts[tier__where_part(w)];
-        int added = tier__dayset_add(&ds->alloc, &p->days, ((uint64_t)tier__where_local(w) << 32) | (k & 0xFFFFFFFFu));
+        int added = tier__dayset_add(&ds->alloc, &p->days, tier__day_key((uint32_t)tier__where_local(w), day));
         if (added < 0)
             rc = TIER_ENOMEM;
         else if (added != 1)

@@ -6,12 +6,19 @@
 
 #include "tier/dataset.h"
 #include "alloc.h"
+#include "strtab.h"
 
 /* A string view; not NUL-terminated. */
 typedef struct tier__sv {
     const char *p;
     size_t n;
 } tier__sv;
+
+/* Whether two views hold the same bytes (consecutive rows repeat ids, orders and times). */
+static inline int tier__sv_equal(tier__sv a, tier__sv b)
+{
+    return a.n == b.n && tier__bytes_equal(a.p, b.p, a.n);
+}
 
 /* A batch of parsed transactions, columnar. All arrays have `n` entries. */
 typedef struct tier__batch {
