@@ -489,40 +489,6 @@ static void test_repeated_fields(void **state)
     tier_dataset_free(ds);
 }
 
-/* An allocator that fails its `fail_at`-th allocation (1-based; 0 = never) and counts the
- * blocks still live, to check that a load fails cleanly wherever memory runs out. */
-typedef struct failing_alloc {
-    size_t calls, fail_at;
-    long live;
-} failing_alloc;
-
-static void *fa_malloc(void *user, size_t size)
-{
-    failing_alloc *f = user;
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *p = malloc(size);
-    f->live += p != NULL;
-    return p;
-}
-
-static void *fa_realloc(void *user, void *ptr, size_t size)
-{
-    failing_alloc *f = user;
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    f->live += p && !ptr;
-    return p;
-}
-
-static void fa_free(void *user, void *ptr)
-{
-    failing_alloc *f = user;
-    f->live--;
-    free(ptr);
-}
-
 /* Every allocation of a load fails in turn: each such load either fails with ENOMEM and a
  * message, leaving nothing allocated, or (an allocation whose failure is absorbed) gives the
  * normal result; none may succeed with less. */
@@ -546,8 +512,8 @@ static void test_allocation_failures(void **state)
     TIER_CHECK(tier_dataset_load_csv(&want, NULL, path, &o));
     size_t failures = 0;
     for (size_t k = 1;; k++) {
-        failing_alloc f = { 0, k, 0 };
-        tier_allocator a = { fa_malloc, fa_realloc, fa_free, &f };
+        test_alloc f = { .fail_at = k };
+        tier_allocator a = test_allocator_of(&f);
         o.allocator = &a;
         tier_dataset *ds = NULL;
         tier_csv_report *rep = NULL;

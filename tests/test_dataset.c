@@ -896,42 +896,9 @@ static void test_save_load(void **state)
 
 /* ---- allocators ------------------------------------------------------------------------------ */
 
-typedef struct counting {
-    long live, calls, fail_at;
-} counting;
-
-static void *c_malloc(void *u, size_t n)
+static int build_with(test_alloc *c, const log_t *L)
 {
-    counting *c = u;
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        c->live++;
-    return p;
-}
-
-static void *c_realloc(void *u, void *p, size_t n)
-{
-    counting *c = u;
-    if (c->fail_at && ++c->calls >= c->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        c->live++;
-    return q;
-}
-
-static void c_free(void *u, void *p)
-{
-    counting *c = u;
-    c->live--;
-    free(p);
-}
-
-static int build_with(counting *c, const log_t *L)
-{
-    tier_allocator a = { c_malloc, c_realloc, c_free, c };
+    tier_allocator a = test_allocator_of(c);
     tier_dataset_options o = TIER_DATASET_OPTIONS_INIT;
     o.allocator = &a;
     tier_dataset *ds = NULL, *other = NULL;
@@ -959,22 +926,20 @@ static void test_custom_allocator(void **state)
 {
     (void)state;
     log_t L = make_log(3000, 5);
-    counting c = { 0, 0, 0 };
+    test_alloc c = { 0 };
     TIER_CHECK(build_with(&c, &L));
     assert_int_equal(c.live, 0);
-    /* fail every allocation in turn: a clean ENOMEM, no leak, no crash */
-    long total = 0;
-    counting probe = { 0, 0, 1L << 40 };
-    build_with(&probe, &L);
-    total = probe.calls;
+    /* fail every allocation in turn, and every one after it: a clean ENOMEM, no leak, no crash */
+    const size_t total = c.calls;
     assert_true(total > 10);
-    for (long k = 1; k <= total; k++) {
-        counting f = { 0, 0, k };
+    for (size_t k = 1; k <= total; k++) {
+        test_alloc f = { .fail_at = k, .sticky = 1 };
         int rc = build_with(&f, &L);
         assert_int_equal(rc, TIER_ENOMEM);
         assert_int_equal(f.live, 0);
     }
-    tier_allocator broken = { c_malloc, NULL, c_free, &c };
+    tier_allocator broken = test_allocator_of(&c);
+    broken.realloc_fn = NULL;
     tier_dataset_options o = TIER_DATASET_OPTIONS_INIT;
     o.allocator = &broken;
     tier_dataset *ds = NULL;

@@ -1251,35 +1251,11 @@ static void test_threads_do_not_change_results(void **state)
 }
 
 /* A user allocator receives every allocation and gets every byte back. */
-typedef struct counting {
-    long live;
-    long calls;
-} counting;
-
-static void *c_malloc(void *u, size_t n)
-{
-    ((counting *)u)->live++;
-    ((counting *)u)->calls++;
-    return malloc(n);
-}
-static void *c_realloc(void *u, void *p, size_t n)
-{
-    if (!p)
-        ((counting *)u)->live++;
-    ((counting *)u)->calls++;
-    return realloc(p, n);
-}
-static void c_free(void *u, void *p)
-{
-    ((counting *)u)->live--;
-    free(p);
-}
-
 static void test_custom_allocator(void **state)
 {
     (void)state;
-    counting c = {0, 0};
-    tier_allocator al = {c_malloc, c_realloc, c_free, &c};
+    test_alloc c = { 0 };
+    tier_allocator al = test_allocator_of(&c);
     tier_rules_options o = TIER_RULES_OPTIONS_INIT;
     o.allocator = &al;
     const char *text = "tier A when a in (1, 2) and country in ('France') label \"x\"\n"

@@ -514,31 +514,17 @@ static void test_generic_null_and_prefix(void **state)
     tier_scorer_free(s);
 }
 
-/* A counting allocator: everything the scorer allocates goes through it and is given back. */
-typedef struct counting {
-    long live, total;
-} counting;
-static void *c_malloc(void *u, size_t n) { ((counting *)u)->live++; ((counting *)u)->total++; return malloc(n); }
-static void *c_realloc(void *u, void *p, size_t n)
-{
-    if (!p) {
-        ((counting *)u)->live++;
-        ((counting *)u)->total++;
-    }
-    return realloc(p, n);
-}
-static void c_free(void *u, void *p) { ((counting *)u)->live--; free(p); }
-
+/* Everything the scorer allocates goes through a user allocator and is given back. */
 static void test_custom_allocator(void **state)
 {
     (void)state;
-    counting cnt = { 0, 0 };
-    tier_allocator a = { c_malloc, c_realloc, c_free, &cnt };
+    test_alloc cnt = { 0 };
+    tier_allocator a = test_allocator_of(&cnt);
     tier_rfm_options o = TIER_RFM_OPTIONS_INIT;
     o.allocator = &a;
     tier_scorer *s = NULL;
     TIER_CHECK(tier_rfm_new(&s, &o));
-    assert_true(cnt.total > 0);
+    assert_true(cnt.calls > 0);
     tier_dataset *ds = small_ds();
     TIER_CHECK(tier_scorer_fit_apply(s, ds));
     const char *path = test_temp_path("alloc.model");

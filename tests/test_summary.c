@@ -669,39 +669,12 @@ static void test_export_escaping(void **state)
 
 /* ---- allocator ---------------------------------------------------------------------------------- */
 
-typedef struct counting {
-    long live;
-    long calls;
-} counting;
-
-static void *c_malloc(void *u, size_t n)
-{
-    counting *c = u;
-    c->live++;
-    c->calls++;
-    return malloc(n);
-}
-static void *c_realloc(void *u, void *p, size_t n)
-{
-    counting *c = u;
-    if (!p)
-        c->live++;
-    c->calls++;
-    return realloc(p, n);
-}
-static void c_free(void *u, void *p)
-{
-    counting *c = u;
-    c->live--;
-    free(p);
-}
-
 static void test_allocator(void **state)
 {
     (void)state;
     tier_dataset *ds = small_ds();
-    counting c = { 0, 0 };
-    tier_allocator a = { c_malloc, c_realloc, c_free, &c };
+    test_alloc c = { 0 };
+    tier_allocator a = test_allocator_of(&c);
     tier_summary_options o = TIER_SUMMARY_OPTIONS_INIT;
     o.allocator = &a;
     o.by[0] = "country";
@@ -726,7 +699,8 @@ static void test_allocator(void **state)
     o.by[0] = "nope";
     assert_int_equal(tier_summary_new(&s, ds, &o), TIER_ENOTFOUND);
     assert_int_equal(c.live, 0);
-    tier_allocator bad = { c_malloc, NULL, c_free, &c };
+    tier_allocator bad = test_allocator_of(&c);
+    bad.realloc_fn = NULL;
     o.allocator = &bad;
     TIER_EXPECT_ERROR(tier_summary_new(&s, ds, &o), TIER_EINVAL, "allocator");
     tier_dataset_free(ds);

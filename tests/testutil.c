@@ -40,6 +40,42 @@ const char *test_temp_path(const char *name)
     return buf;
 }
 
+/* Whether this call is one that test_alloc must fail. */
+static int alloc_fails(test_alloc *t)
+{
+    t->calls++;
+    return t->fail_at && (t->calls == t->fail_at || (t->sticky && t->calls > t->fail_at));
+}
+
+static void *ta_malloc(void *user, size_t size)
+{
+    test_alloc *t = user;
+    void *p = alloc_fails(t) ? NULL : malloc(size);
+    t->live += p != NULL;
+    return p;
+}
+
+static void *ta_realloc(void *user, void *ptr, size_t size)
+{
+    test_alloc *t = user;
+    void *p = alloc_fails(t) ? NULL : realloc(ptr, size);
+    t->live += p != NULL && ptr == NULL;
+    return p;
+}
+
+static void ta_free(void *user, void *ptr)
+{
+    test_alloc *t = user;
+    t->live--;
+    free(ptr);
+}
+
+tier_allocator test_allocator_of(test_alloc *t)
+{
+    tier_allocator a = { ta_malloc, ta_realloc, ta_free, t };
+    return a;
+}
+
 unsigned char *test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

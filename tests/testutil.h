@@ -38,6 +38,17 @@ const char *example_data_path(const char *name);
 const char *test_temp_path(const char *name);
 /* Writes `text` to a new temporary file and returns its path. */
 const char *test_write_file(const char *name, const char *text);
+/* A user allocator for tests (see test_allocator_of): counts every malloc and realloc call and
+ * the blocks still live. With fail_at > 0 the fail_at-th call (1-based) returns NULL, and with
+ * `sticky` every call after it too (memory that stays short rather than one failure). */
+typedef struct test_alloc {
+    size_t calls, fail_at;
+    int sticky;
+    long live;
+} test_alloc;
+/* The tier_allocator of `t` (borrowed: it must outlive every handle that uses the allocator). */
+tier_allocator test_allocator_of(test_alloc *t);
+
 /* The whole file at `path` in a new buffer the caller frees, with a NUL after its *len bytes
  * (len may be NULL). Fails the test if the file cannot be read. */
 unsigned char *test_read_file(const char *path, size_t *len);
