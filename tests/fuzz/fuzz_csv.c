@@ -487,17 +487,23 @@ static void run_oom(const tier_csv_options *base, const result *ok, long fail_at
         fail("allocations through the user allocator not freed");
 }
 
+/* Loads at 2 threads with on_progress logging into p (cancelling at call p->cancel_at). */
+static void load_with_progress(result *r, const tier_csv_options *base, progress_log *p)
+{
+    p->caller = pthread_self();
+    tier_csv_options o = *base;
+    o.progress = on_progress;
+    o.progress_user = p;
+    o.n_threads = 2;
+    load(r, &o);
+}
+
 static void run_cancel(const tier_csv_options *base, long cancel_at)
 {
     progress_log p = {0};
-    p.caller = pthread_self();
     p.cancel_at = cancel_at;
-    tier_csv_options o = *base;
-    o.progress = on_progress;
-    o.progress_user = &p;
-    o.n_threads = 2;
     result r;
-    load(&r, &o);
+    load_with_progress(&r, base, &p);
     if (r.rc == TIER_ECANCELLED && (r.ds != NULL || r.error[0] == '\0'))
         fail("a cancelled load returned a dataset or no message");
     if (p.calls > 0 && p.first != 0)
@@ -510,13 +516,8 @@ static void run_cancel(const tier_csv_options *base, long cancel_at)
 static void check_progress(const tier_csv_options *base, const result *ok, size_t n)
 {
     progress_log p = {0};
-    p.caller = pthread_self();
-    tier_csv_options o = *base;
-    o.progress = on_progress;
-    o.progress_user = &p;
-    o.n_threads = 2;
     result r;
-    load(&r, &o);
+    load_with_progress(&r, base, &p);
     if (r.rc != ok->rc)
         fail("a progress callback changed the load's status");
     if (r.rc == TIER_OK) {
