@@ -313,6 +313,10 @@ static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, 
 #define AHEAD_SLOTS 16
 #define AHEAD_ENTRIES 8
 #define AHEAD_STRING 4
+/* The run itself: its records were scattered there from the batch, 64 bytes each, so a new
+ * 4 KiB page every 64 rows, where the hardware's stream prefetch stops. 128 rows ahead was
+ * 2-4% faster than no prefetch, 32 or 64 ahead about half of that. */
+#define AHEAD_RECS 128
 #if defined(__GNUC__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
 #else
@@ -358,6 +362,8 @@ static int aggregate_partition(void *ctx, size_t part)
     int rc = TIER_OK;
     for (size_t k = 0; k < n && !rc; k++) {
         const add_rec *r = &run[k];
+        if (k + AHEAD_RECS < n)
+            PREFETCH(&run[k + AHEAD_RECS]);
         if (k + AHEAD_SLOTS < n)
             prefetch_slots(p, &run[k + AHEAD_SLOTS]);
         if (k + AHEAD_ENTRIES < n)
