@@ -1,16 +1,12 @@
 /* tier_dataset: building per-customer state from transactions, materialising features, and
  * column access. Merging lives in dataset_merge.c, saving and loading in dataset_io.c. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal/dataset_impl.h"
 #include "internal/error.h"
 #include "internal/pool.h"
-
-#define SECONDS_PER_DAY 86400
 
 const char *const tier__feature_names[N_FEATURES] = {
     "recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase",
@@ -49,7 +45,8 @@ static int create(tier_dataset **out, const tier_allocator *allocator, unsigned 
     ds->as_of = TIER_AS_OF_AUTO;
     ds->stale = 1;
     ds->cols = tier__calloc(&ds->alloc, N_FEATURES, sizeof *ds->cols);
-    if (!ds->cols) {
+    if (!ds->cols || tier__features_new(&ds->features, &ds->alloc)) {
+        tier__free(&ds->alloc, ds->cols);
         tier__free(&ds->alloc, ds);
         return tier__oom();
     }
@@ -114,6 +111,7 @@ void tier_dataset_free(tier_dataset *ds)
     for (size_t p = 0; p < TIER__PARTS; p++)
         tier__part_free(ds, &ds->parts[p]);
     tier__free(&a, ds->where);
+    tier__features_free(ds->features, &a);
     tier__free(&a, ds);
 }
 
@@ -478,132 +476,7 @@ int tier_dataset_add_transactions(tier_dataset *ds, size_t n, const char *const 
     return rc;
 }
 
-/* ---- features ------------------------------------------------------------------------------ */
-
-static void format_time(char *buf, size_t size, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm))
-        strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-    else
-        snprintf(buf, size, "%lld", (long long)t);
-}
-
-/* Value of the purchases after the first purchase day: gross purchases (net spend plus the
- * value returned) minus the first day's purchases, summed in double-double and rounded once. */
-static double repeat_spend(const tier_dataset *ds, size_t r, const tier__cust *c)
-{
-    uint32_t w = ds->where[r];
-    const tier__part *p = &ds->parts[tier__where_part(w)];
-    size_t l = tier__where_local(w);
-    double hi = c->net_hi, lo = c->net_lo;
-    tier__dd_add(&hi, &lo, c->ret_hi);
-    lo += c->ret_lo;
-    tier__dd_add(&hi, &lo, -p->first_day_hi[l]);
-    lo -= p->first_day_lo[l];
-    return hi + lo;
-}
-
-static void compute_row(const tier_dataset *ds, size_t r, int64_t as_of, double *const f[N_FEATURES])
-{
-    const double day = SECONDS_PER_DAY;
-    const tier__cust *c = tier__row_cust(ds, r);
-    const int bought = c->last_buy != INT64_MIN;
-    const double monetary = c->net_hi + c->net_lo;
-    f[FEAT_RECENCY][r] = bought ? (double)(as_of - c->last_buy) / day : NAN;
-    f[FEAT_FREQUENCY][r] = c->n_orders;
-    f[FEAT_MONETARY][r] = monetary;
-    f[FEAT_AVG_ORDER_VALUE][r] = c->n_orders ? monetary / c->n_orders : NAN;
-    f[FEAT_FIRST_PURCHASE][r] = bought ? (double)c->first_buy : NAN;
-    f[FEAT_LAST_PURCHASE][r] = bought ? (double)c->last_buy : NAN;
-    f[FEAT_TENURE][r] = (double)(as_of - c->first_seen) / day;
-    f[FEAT_PURCHASE_DAYS][r] = c->n_days;
-    f[FEAT_RETURNS][r] = *tier__row_returns(ds, r);
-    f[FEAT_RETURNS_VALUE][r] = c->ret_hi + c->ret_lo;
-    f[FEAT_REPEAT_COUNT][r] = bought ? (double)c->n_days - 1.0 : NAN;
-    f[FEAT_T_X][r] = bought ? (double)(c->last_buy - c->first_buy) / day : NAN;
-    f[FEAT_T][r] = bought ? (double)(as_of - c->first_buy) / day : NAN;
-    f[FEAT_REPEAT_SPEND][r] = c->n_days > 1 ? repeat_spend(ds, r, c) / (double)(c->n_days - 1) : NAN;
-}
-
-/* Features are computed in fixed blocks of rows on the dataset's threads; every row is
- * independent, so the result does not depend on the thread count. */
-#define FEATURE_BLOCK 65536
-
-typedef struct feature_job {
-    const tier_dataset *ds;
-    int64_t as_of;
-    double *f[N_FEATURES];
-    size_t overflow_row;   /* lowest row whose totals overflow, SIZE_MAX if none */
-    pthread_mutex_t lock;
-} feature_job;
-
-static int feature_block(void *ctx, size_t task)
-{
-    feature_job *job = ctx;
-    size_t from = task * FEATURE_BLOCK;
-    size_t to = from + FEATURE_BLOCK < job->ds->n_rows ? from + FEATURE_BLOCK : job->ds->n_rows;
-    for (size_t r = from; r < to; r++) {
-        compute_row(job->ds, r, job->as_of, job->f);
-        if (!isfinite(job->f[FEAT_MONETARY][r]) || !isfinite(job->f[FEAT_RETURNS_VALUE][r])) {
-            pthread_mutex_lock(&job->lock);
-            if (r < job->overflow_row)
-                job->overflow_row = r;
-            pthread_mutex_unlock(&job->lock);
-            return TIER_ERANGE;
-        }
-    }
-    return TIER_OK;
-}
-
-int tier_dataset_compute_features(tier_dataset *ds, int64_t as_of)
-{
-    if (!ds)
-        return tier__error(TIER_EINVAL, "tier_dataset_compute_features: ds is NULL");
-    if (as_of == TIER_AS_OF_AUTO) {
-        if (ds->n_txn == 0)
-            return tier__error(TIER_EEMPTY, "cannot choose as_of automatically: the dataset has no transactions");
-        as_of = ds->max_time + SECONDS_PER_DAY;
-    } else if (ds->n_txn && as_of < ds->max_time) {
-        char a[40], m[40];
-        format_time(a, sizeof a, as_of);
-        format_time(m, sizeof m, ds->max_time);
-        return tier__error(TIER_EINVAL, "as_of %s is before the latest transaction (%s)", a, m);
-    }
-    double *f[N_FEATURES];
-    size_t n = ds->n_rows ? ds->n_rows : 1;
-    for (size_t k = 0; k < N_FEATURES; k++) {
-        void *p = ds->cols[k].num;
-        if (grow_array(ds, &p, n, sizeof(double)))
-            return TIER_ENOMEM;
-        ds->cols[k].num = p;
-        f[k] = p;
-    }
-    feature_job job;
-    memset(&job, 0, sizeof job);
-    job.ds = ds;
-    job.as_of = as_of;
-    job.overflow_row = SIZE_MAX;
-    memcpy(job.f, f, sizeof f);
-    pthread_mutex_init(&job.lock, NULL);
-    size_t tasks = (ds->n_rows + FEATURE_BLOCK - 1) / FEATURE_BLOCK;
-    int rc = tier__parallel_for(tier__threads(ds->n_threads, tasks), tasks, feature_block, &job);
-    pthread_mutex_destroy(&job.lock);
-    if (rc) {
-        /* report the first overflowing customer in row order, whatever the thread count */
-        ds->stale = 1;
-        return tier__error(TIER_ERANGE, "customer '%s': total amount overflows a double",
-                           tier__row_id(ds, job.overflow_row));
-    }
-    ds->as_of = as_of;
-    ds->stale = 0;
-    return TIER_OK;
-}
-
-int64_t tier_dataset_as_of(const tier_dataset *ds) { return ds ? ds->as_of : TIER_AS_OF_AUTO; }
-
-int tier_dataset_is_stale(const tier_dataset *ds) { return ds ? ds->stale : 1; }
+/* ---- columns ------------------------------------------------------------------------------ */
 
 size_t tier_dataset_size(const tier_dataset *ds) { return ds ? ds->n_rows : 0; }
 
@@ -662,6 +535,8 @@ int tier_dataset_numeric(const double **values, const tier_dataset *ds, const ch
         return tier__error(TIER_ESTALE,
                            "feature '%s' is out of date: call tier_dataset_compute_features() after adding transactions",
                            name);
+    if (c->source == SRC_FEATURE)
+        return tier__dataset_feature(values, ds, (size_t)k);
     *values = c->num;
     return TIER_OK;
 }

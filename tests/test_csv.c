@@ -519,12 +519,15 @@ static void test_allocation_failures(void **state)
         tier_csv_report *rep = NULL;
         int rc = tier_dataset_load_csv(&ds, &rep, path, &o);
         if (rc == TIER_OK) {
+            /* feature columns are filled when first read: no failure is armed for that */
+            const int untouched = f.calls < k;
+            f.fail_at = 0;
             assert_non_null(ds);
             assert_same_dataset(want, ds);
             tier_dataset_free(ds);
             tier_csv_report_free(rep);
             assert_int_equal(f.live, 0);
-            if (f.calls < k)
+            if (untouched)
                 break; /* no allocation was failed: every one has been tried */
             continue;
         }

@@ -1,6 +1,7 @@
 /* Tests for include/tier/dataset.h: building customers from transactions, features, columns,
  * joins, merge, save/load, allocators and bad input. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1058,6 +1059,138 @@ static void test_load_rejects_inconsistent_days(void **state)
     assert_null(x);
 }
 
+/* ---- feature columns are filled when first read ---- */
+
+#define FILL_CUSTOMERS 150000 /* three blocks of the parallel fill */
+#define FILL_READERS 4
+
+static const char *const all_features[] = {
+    "recency", "frequency", "monetary", "avg_order_value", "first_purchase", "last_purchase", "tenure",
+    "purchase_days", "returns", "returns_value", "repeat_count", "t_x", "T", "repeat_spend",
+};
+#define N_ALL_FEATURES (sizeof all_features / sizeof *all_features)
+
+/* One purchase per customer: customer i buys (i % 977) + 0.25 at T0 + (i % 1000) hours. */
+static tier_dataset *one_purchase_each(const tier_allocator *alloc)
+{
+    char (*idbuf)[16] = malloc(FILL_CUSTOMERS * sizeof *idbuf);
+    const char **ids = malloc(FILL_CUSTOMERS * sizeof *ids);
+    int64_t *t = malloc(FILL_CUSTOMERS * sizeof *t);
+    double *amt = malloc(FILL_CUSTOMERS * sizeof *amt);
+    assert_non_null(idbuf);
+    assert_non_null(ids);
+    assert_non_null(t);
+    assert_non_null(amt);
+    for (size_t i = 0; i < FILL_CUSTOMERS; i++) {
+        snprintf(idbuf[i], sizeof idbuf[i], "c%zu", i);
+        ids[i] = idbuf[i];
+        t[i] = T0 + (int64_t)(i % 1000) * 3600;
+        amt[i] = (double)(i % 977) + 0.25;
+    }
+    tier_dataset_options o = TIER_DATASET_OPTIONS_INIT;
+    o.allocator = alloc;
+    o.n_threads = 2;
+    tier_dataset *ds = NULL;
+    TIER_CHECK(tier_dataset_new(&ds, &o));
+    TIER_CHECK(tier_dataset_add_transactions(ds, FILL_CUSTOMERS, ids, t, amt, NULL));
+    free(idbuf);
+    free(ids);
+    free(t);
+    free(amt);
+    return ds;
+}
+
+/* Checks the columns of one_purchase_each() at as_of, by formula. */
+static void assert_one_purchase_features(const tier_dataset *ds, int64_t as_of)
+{
+    assert_int_equal(tier_dataset_size(ds), FILL_CUSTOMERS);
+    const double *rec = col(ds, "recency"), *freq = col(ds, "frequency"), *mon = col(ds, "monetary");
+    const double *T = col(ds, "T"), *tx = col(ds, "t_x"), *rs = col(ds, "repeat_spend");
+    for (size_t i = 0; i < FILL_CUSTOMERS; i++) {
+        const double want_rec = (double)(as_of - (T0 + (int64_t)(i % 1000) * 3600)) / DAY;
+        if (rec[i] != want_rec || T[i] != want_rec || freq[i] != 1.0 || mon[i] != (double)(i % 977) + 0.25 ||
+            tx[i] != 0.0 || !isnan(rs[i]))
+            fail_msg("customer c%zu: recency %g (want %g), frequency %g, monetary %g", i, rec[i], want_rec,
+                     freq[i], mon[i]);
+    }
+}
+
+typedef struct reader {
+    const tier_dataset *ds;
+    size_t first;                        /* reads the columns starting here, cyclically */
+    const double *got[N_ALL_FEATURES];
+    int rc;
+} reader;
+
+static void *read_features(void *arg)
+{
+    reader *r = arg;
+    for (size_t j = 0; j < N_ALL_FEATURES && !r->rc; j++) {
+        size_t k = (r->first + j) % N_ALL_FEATURES;
+        r->rc = tier_dataset_numeric(&r->got[k], r->ds, all_features[k]);
+    }
+    return NULL;
+}
+
+static void test_features_filled_on_read(void **state)
+{
+    (void)state;
+    tier_dataset *ds = one_purchase_each(NULL);
+    const int64_t as_of = T0 + 1000 * DAY;
+    TIER_CHECK(tier_dataset_compute_features(ds, as_of));
+    /* readers race for the first read of every column: each column is filled once, and every
+     * reader gets the same values */
+    pthread_t th[FILL_READERS];
+    reader rd[FILL_READERS];
+    for (size_t i = 0; i < FILL_READERS; i++) {
+        rd[i] = (reader){ .ds = ds, .first = i * 5 };
+        assert_int_equal(pthread_create(&th[i], NULL, read_features, &rd[i]), 0);
+    }
+    for (size_t i = 0; i < FILL_READERS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (size_t i = 0; i < FILL_READERS; i++) {
+        assert_int_equal(rd[i].rc, TIER_OK);
+        for (size_t k = 0; k < N_ALL_FEATURES; k++)
+            assert_ptr_equal(rd[i].got[k], rd[0].got[k]);
+    }
+    assert_one_purchase_features(ds, as_of);
+
+    /* a new instant refills the columns that were read */
+    TIER_CHECK(tier_dataset_compute_features(ds, as_of + 2 * DAY));
+    assert_one_purchase_features(ds, as_of + 2 * DAY);
+
+    /* new transactions make features stale until computed again, then the columns are longer */
+    const char *id[] = { "newcomer" };
+    const int64_t t[] = { T0 };
+    const double amt[] = { 3.0 };
+    TIER_CHECK(tier_dataset_add_transactions(ds, 1, id, t, amt, NULL));
+    const double *v;
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "recency"), TIER_ESTALE, "recency");
+    TIER_CHECK(tier_dataset_compute_features(ds, as_of));
+    assert_true(feat(ds, "newcomer", "recency") == 1000.0);
+    assert_true(feat(ds, "newcomer", "monetary") == 3.0);
+    assert_true(feat(ds, "c1", "monetary") == 1.25);
+    tier_dataset_free(ds);
+}
+
+static void test_feature_read_out_of_memory(void **state)
+{
+    (void)state;
+    test_alloc c = { 0 };
+    tier_allocator a = test_allocator_of(&c);
+    tier_dataset *ds = one_purchase_each(&a);
+    TIER_CHECK(tier_dataset_compute_features(ds, T0 + 1000 * DAY));
+    /* the first read of a column allocates it: that failing is an error, not a NULL column */
+    c.fail_at = c.calls + 1;
+    const double *v = (const double *)&c;
+    TIER_EXPECT_ERROR(tier_dataset_numeric(&v, ds, "monetary"), TIER_ENOMEM, "memory");
+    assert_null(v);
+    /* nothing was left half filled: the next read fills the column */
+    assert_one_purchase_features(ds, T0 + 1000 * DAY);
+    tier_dataset_free(ds);
+    assert_int_equal(c.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1080,6 +1213,8 @@ int main(void)
         cmocka_unit_test(test_one_customer_many_rows),
         cmocka_unit_test(test_colliding_hashes),
         cmocka_unit_test(test_load_rejects_inconsistent_days),
+        cmocka_unit_test(test_features_filled_on_read),
+        cmocka_unit_test(test_feature_read_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

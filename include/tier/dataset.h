@@ -3,7 +3,7 @@
  * @brief tier_dataset: one row of behaviour features per customer, built from transactions.
  *
  * A dataset accumulates transactions (from C arrays or CSV files, in any number of batches) into
- * per-customer state, and materialises feature columns at an explicit analysis instant with
+ * per-customer state, and fixes feature columns at an explicit analysis instant with
  * tier_dataset_compute_features(). Scorers and rule sets read its columns and add their own.
  *
  * @par Rows
@@ -137,7 +137,12 @@ TIER_API int tier_dataset_add_transactions(tier_dataset *ds, size_t n,
                                            const char *const *order_ids);
 
 /**
- * @brief Materialises the feature columns at the analysis instant @p as_of.
+ * @brief Fixes the feature columns at the analysis instant @p as_of.
+ *
+ * Checks every customer's totals and records @p as_of; each feature column is then computed
+ * when it is first read (tier_dataset_numeric()), so a caller that reads three features does
+ * not pay for fourteen. Values never depend on which columns were read, in which order, or on
+ * how many threads read them.
  *
  * @param ds The dataset.
  * @param as_of Seconds since the epoch, or ::TIER_AS_OF_AUTO for one day (86,400 s) after the
@@ -228,8 +233,14 @@ TIER_API int tier_dataset_column_type(tier_column_type *type, const tier_dataset
  *        mutating call on @p ds; NULL on failure.
  * @param ds The dataset.
  * @param name Column name. Borrowed.
+ * A feature column is computed on its first read after tier_dataset_compute_features() (on
+ * the dataset's threads); later reads return the same array. Several threads may read at once:
+ * the first reader of a column computes it and the others wait for it.
+ *
  * @return ::TIER_OK; ::TIER_ENOTFOUND (message suggests the closest name); ::TIER_ETYPE for a
- *         categorical column; ::TIER_ESTALE for a feature column while features are stale.
+ *         categorical column; ::TIER_ESTALE for a feature column while features are stale;
+ *         ::TIER_ENOMEM if a feature column's first read cannot allocate it (a later read
+ *         tries again).
  */
 TIER_API int tier_dataset_numeric(const double **values, const tier_dataset *ds,
                                   const char *name);

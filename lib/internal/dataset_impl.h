@@ -73,9 +73,15 @@ typedef struct tier__part {
     tier__dayset days;      /* (local, UTC day) */
 } tier__part;
 
+/* Lazily filled feature columns (dataset_features.c). */
+typedef struct tier__features tier__features;
+int tier__features_new(tier__features **out, const tier__alloc *a);
+void tier__features_free(tier__features *f, const tier__alloc *a);
+
 struct tier_dataset {
     tier__alloc alloc;
     unsigned n_threads;
+    tier__features *features; /* which feature columns hold values at as_of */
 
     tier__part parts[TIER__PARTS];
     uint32_t *where;      /* global row -> partition << TIER__LOCAL_BITS | local */
@@ -87,7 +93,7 @@ struct tier_dataset {
     tier__column *cols;   /* features first (N_FEATURES), then attributes / set columns */
     size_t n_cols, cap_cols;
 
-    int stale;            /* features out of date */
+    int stale;            /* features out of date (set by anything that changes customers) */
     int64_t as_of;        /* TIER_AS_OF_AUTO before the first computation */
 };
 
@@ -119,6 +125,10 @@ static inline int32_t tier__day_of(int64_t t)
         d--;
     return (int32_t)d;
 }
+
+/* Feature column k at as_of, filled on first use (features must not be stale). Returns
+ * TIER_OK or TIER_ENOMEM. Safe to call from several threads at once. */
+int tier__dataset_feature(const double **values, const tier_dataset *ds, size_t k);
 
 /* Global row of a customer id, or -1. */
 long tier__dataset_find_row(const tier_dataset *ds, const char *id, size_t len);
