@@ -8,8 +8,10 @@
  *      thread count, so every run cuts the file the same way.
  *   3. Tasks on the pool (lib/pool.c) each take one chunk: learn its start from the previous
  *      task, find its end and publish it (a fast scan, so the chain moves quickly), tokenize
- *      and convert the chunk into columnar arrays (string views into the input, no copies).
- *      The arrays are added, in chunk order, to one accumulator dataset
+ *      and convert the chunk: each row's transaction becomes a record in its customer
+ *      partition's run (the dataset's aggregation input, written while the row is in cache),
+ *      ids and attribute values stay views into the input, no copies.
+ *      The rows are added, in chunk order, to one accumulator dataset
  *      (tier__dataset_add_batch) by whichever task finds the next chunk in line parsed: it
  *      holds the turn while the chunks after it are ready, and a task whose chunk must wait
  *      goes on to parse another instead of waiting (parsing runs at most 2 x threads chunks
@@ -439,7 +441,9 @@ typedef struct chunk {
 
 struct loader;
 
-/* Per-task parsing state: one record's fields and the chunk's rows, columnar. */
+/* Per-task parsing state: one record's fields and the chunk's rows. Ids and attributes are
+ * columns by row; a transaction's record goes straight to its partition's run, which is what
+ * the dataset aggregates (a join has ids and attributes only). */
 typedef struct work {
     const plan *pl;
     struct loader *L;
@@ -447,12 +451,15 @@ typedef struct work {
     tier__sv *f;
     unsigned char *esc;
     size_t n, cap;             /* rows taken, capacity */
-    tier__sv *ids, *orders;
-    uint64_t *id_hashes;
-    int64_t *times;
+    tier__sv *ids;
+    int64_t *times;            /* only with attribute columns: the latest value wins */
+    uint64_t last_id_hash;     /* the hash of ids[n - 1]: the lines of an order repeat the id */
     tier__sv last_time_text;   /* the time field of the last row taken, and its value: the */
     int64_t last_time;         /* lines of one order repeat it */
-    double *amounts;
+    tier__order_memo order_memo;
+    tier__rec *run[TIER__PARTS];
+    size_t run_n[TIER__PARTS], run_cap[TIER__PARTS];
+    int64_t min_time, max_time;
     tier__sv *cat[MAX_ATTRIBUTES];
     double *num[MAX_ATTRIBUTES];
     arena scratch;
@@ -589,11 +596,16 @@ static int work_init(work *w, loader *L, size_t cap)
     w->f = tier__malloc(w->alloc, nf * sizeof *w->f);
     w->esc = tier__malloc(w->alloc, nf);
     w->ids = array(w->alloc, cap, sizeof *w->ids);
-    w->id_hashes = array(w->alloc, cap, sizeof *w->id_hashes);
-    w->orders = array(w->alloc, cap, sizeof *w->orders);
-    w->times = array(w->alloc, cap, sizeof *w->times);
-    w->amounts = array(w->alloc, cap, sizeof *w->amounts);
-    int ok = w->f && w->esc && w->ids && w->id_hashes && w->orders && w->times && w->amounts;
+    int ok = w->f && w->esc && w->ids;
+    if (!pl->join && (pl->n_cat || pl->n_num))
+        ok &= (w->times = array(w->alloc, cap, sizeof *w->times)) != NULL;
+    w->min_time = INT64_MAX;
+    w->max_time = INT64_MIN;
+    /* runs sized for rows spread evenly over the partitions, with room for chance */
+    for (size_t p = 0; p < TIER__PARTS && !pl->join; p++) {
+        w->run_cap[p] = cap / TIER__PARTS + cap / (4 * TIER__PARTS) + 16;
+        ok &= (w->run[p] = array(w->alloc, w->run_cap[p], sizeof(tier__rec))) != NULL;
+    }
     for (size_t k = 0; k < pl->n_cat; k++)
         ok &= (w->cat[k] = array(w->alloc, cap, sizeof(tier__sv))) != NULL;
     for (size_t k = 0; k < pl->n_num; k++)
@@ -609,10 +621,9 @@ static void work_free(work *w)
     tier__free(a, w->f);
     tier__free(a, w->esc);
     tier__free(a, w->ids);
-    tier__free(a, w->id_hashes);
-    tier__free(a, w->orders);
     tier__free(a, w->times);
-    tier__free(a, w->amounts);
+    for (size_t p = 0; p < TIER__PARTS; p++)
+        tier__free(a, w->run[p]);
     for (size_t k = 0; k < MAX_ATTRIBUTES; k++) {
         tier__free(a, w->cat[k]);
         tier__free(a, w->num[k]);
@@ -635,10 +646,8 @@ static int work_grow(work *w)
         w->field = p;                                                                          \
     } while (0)
     GROW(ids, sizeof(tier__sv));
-    GROW(id_hashes, sizeof(uint64_t));
-    GROW(orders, sizeof(tier__sv));
-    GROW(times, sizeof(int64_t));
-    GROW(amounts, sizeof(double));
+    if (w->times)
+        GROW(times, sizeof(int64_t));
     for (size_t k = 0; k < w->pl->n_cat; k++)
         GROW(cat[k], sizeof(tier__sv));
     for (size_t k = 0; k < w->pl->n_num; k++)
@@ -654,10 +663,13 @@ static void batch_of(tier__batch *b, const work *w)
     memset(b, 0, sizeof *b);
     b->n = w->n;
     b->ids = w->ids;
-    b->id_hashes = pl->join ? NULL : w->id_hashes;
-    b->times = w->times;
-    b->amounts = w->amounts;
-    b->orders = pl->order != NONE ? w->orders : NULL;
+    if (!pl->join) {
+        b->runs = (const tier__rec *const *)w->run;
+        b->run_n = w->run_n;
+        b->min_time = w->min_time;
+        b->max_time = w->max_time;
+        b->times = w->times;
+    }
     b->n_cat = pl->n_cat;
     b->cat_names = pl->cat_names;
     b->cat_values = (const tier__sv *const *)w->cat;
@@ -687,12 +699,74 @@ static int number(work *w, chunk *c, uint64_t line, size_t k, const char *name, 
                    tier__num_status_str(s)) ? -1 : 1;
 }
 
+/* Room for one more record in partition p's run. */
+static tier__rec *run_push(work *w, size_t p)
+{
+    if (w->run_n[p] == w->run_cap[p]) {
+        size_t cap = w->run_cap[p] * 2, bytes;
+        void *q;
+        if (tier__mul_size(&bytes, cap, sizeof(tier__rec)) ||
+            !(q = tier__realloc(w->alloc, w->run[p], bytes)))
+            return NULL;
+        w->run[p] = q;
+        w->run_cap[p] = cap;
+    }
+    return &w->run[p][w->run_n[p]++];
+}
+
+/* The transaction fields of a row: time, amount (or quantity x price), order id. Returns
+ * TIER_OK, 1 for a bad row (counted) or a status that ends the chunk. */
+static int transaction(work *w, chunk *c, uint64_t line, int64_t *time, double *amount, tier__sv *order)
+{
+    const plan *pl = w->pl;
+    char sb[SHOW_MAX + 4];
+    tier__sv tv;
+    if (field(w, pl->time, &tv))
+        return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+    int64_t t;
+    if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
+        t = w->last_time;
+    } else {
+        const char *why;
+        int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
+                              : tier__parse_time(&t, &why, tv.p, tv.n);
+        if (bad)
+            return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
+                           show(sb, sizeof sb, tv), why) ? c->status : 1;
+        if (t < TIME_MIN || t > TIME_MAX)
+            return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
+                           pl->time_name, show(sb, sizeof sb, tv)) ? c->status : 1;
+        w->last_time_text = tv;
+        w->last_time = t;
+    }
+    *time = t;
+    double a;
+    int r;
+    if (pl->qty != NONE) {
+        double q, pr;
+        if ((r = number(w, c, line, pl->qty, pl->qty_name, &q, 0)) != 0 ||
+            (r = number(w, c, line, pl->price, pl->price_name, &pr, 0)) != 0)
+            return r < 0 ? c->status : 1;
+        a = q * pr;
+        if (!isfinite(a))
+            return bad_row(w, c, line, pl->qty + 1, "amount %s x %s overflows", pl->qty_name,
+                           pl->price_name) ? c->status : 1;
+    } else if ((r = number(w, c, line, pl->amount, pl->amount_name, &a, 0)) != 0) {
+        return r < 0 ? c->status : 1;
+    }
+    *amount = a;
+    order->p = NULL;
+    order->n = 0;
+    if (pl->order != NONE && field(w, pl->order, order))
+        return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+    return TIER_OK;
+}
+
 /* Converts the tokenized record into a batch row. Returns TIER_OK (row taken, skipped or
  * counted as bad) or a status that ends the chunk. */
 static int take_row(work *w, chunk *c, uint64_t line)
 {
     const plan *pl = w->pl;
-    char sb[SHOW_MAX + 4];
     tier__sv id;
     if (field(w, pl->id, &id))
         return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
@@ -704,44 +778,13 @@ static int take_row(work *w, chunk *c, uint64_t line)
     if (memchr(id.p, '\0', id.n))
         return bad_row(w, c, line, pl->id + 1, "customer id contains a NUL byte");
     const size_t i = w->n;
+    int64_t t = 0;
+    double amount = 0.0;
+    tier__sv order = { NULL, 0 };
     if (!pl->join) {
-        tier__sv tv;
-        if (field(w, pl->time, &tv))
-            return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-        int64_t t;
-        if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
-            t = w->last_time;
-        } else {
-            const char *why;
-            int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
-                                  : tier__parse_time(&t, &why, tv.p, tv.n);
-            if (bad)
-                return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
-                               show(sb, sizeof sb, tv), why);
-            if (t < TIME_MIN || t > TIME_MAX)
-                return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
-                               pl->time_name, show(sb, sizeof sb, tv));
-            w->last_time_text = tv;
-            w->last_time = t;
-        }
-        w->times[i] = t;
-        double a;
-        int r;
-        if (pl->qty != NONE) {
-            double q, pr;
-            if ((r = number(w, c, line, pl->qty, pl->qty_name, &q, 0)) != 0 ||
-                (r = number(w, c, line, pl->price, pl->price_name, &pr, 0)) != 0)
-                return r < 0 ? c->status : TIER_OK;
-            a = q * pr;
-            if (!isfinite(a))
-                return bad_row(w, c, line, pl->qty + 1, "amount %s x %s overflows",
-                               pl->qty_name, pl->price_name);
-        } else if ((r = number(w, c, line, pl->amount, pl->amount_name, &a, 0)) != 0) {
-            return r < 0 ? c->status : TIER_OK;
-        }
-        w->amounts[i] = a;
-        if (pl->order != NONE && field(w, pl->order, &w->orders[i]))
-            return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+        int r = transaction(w, c, line, &t, &amount, &order);
+        if (r)
+            return r == 1 ? TIER_OK : r;
     }
     for (size_t k = 0; k < pl->n_cat; k++) {
         tier__sv v;
@@ -760,10 +803,23 @@ static int take_row(work *w, chunk *c, uint64_t line)
         if (r)
             return r < 0 ? c->status : TIER_OK;
     }
+    if (!pl->join) { /* hashed here, while the id is in cache */
+        uint64_t h = i > 0 && tier__sv_equal(id, w->ids[i - 1]) ? w->last_id_hash
+                                                                 : tier__hash_bytes(id.p, id.n);
+        tier__rec *r = run_push(w, tier__part_of(h));
+        if (!r)
+            return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+        tier__rec_id(r, id, h, i);
+        r->time = t;
+        r->amount = amount;
+        tier__rec_order(r, &w->order_memo, order, amount);
+        w->last_id_hash = h;
+        if (w->times)
+            w->times[i] = t;
+        w->min_time = t < w->min_time ? t : w->min_time;
+        w->max_time = t > w->max_time ? t : w->max_time;
+    }
     w->ids[i] = id;
-    if (!pl->join) /* hashed here, while the id is in cache, for the dataset's partitioning */
-        w->id_hashes[i] = i > 0 && tier__sv_equal(id, w->ids[i - 1]) ? w->id_hashes[i - 1]
-                                                                      : tier__hash_bytes(id.p, id.n);
     w->n++;
     c->used++;
     if (w->n == w->cap && work_grow(w))
@@ -1001,7 +1057,7 @@ static int chunk_task(void *ctx, size_t i)
     if (!p)
         return 0;
 
-    /* 2. Parse it into columnar arrays (views into the input). Sized for a typical row of
+    /* 2. Parse it into partition runs and columns of views. Sized for a typical row of
      *    ~40 bytes; they grow if the rows are shorter. Parsing runs at most `ahead` chunks
      *    in front of the absorbed ones, which bounds the memory held by parsed rows. */
     lock(L);

@@ -1,10 +1,12 @@
 /* Adding a batch of transactions to a dataset, partition by partition.
  *
- * 1. Hash every customer id and order id and count the rows of each partition, in parallel
- *    over fixed slices of the batch.
- * 2. Scatter the rows, as compact records (hashes, time, amount, the id inline when short),
- *    into one run per partition (stable: file order is kept inside each run), again in
- *    parallel over the slices, each slice writing to positions fixed by the counts.
+ * 1. Hash every customer id and count the rows of each partition, in parallel over fixed
+ *    slices of the batch.
+ * 2. Scatter the rows, as compact records (tier__rec: hashes, time, amount, the id inline
+ *    when short), into one run per partition (stable: file order is kept inside each run),
+ *    again in parallel over the slices, each slice writing to positions fixed by the counts.
+ *    A batch from the CSV parser comes as runs already (the parser writes each row's record
+ *    while the row is in cache), and skips steps 1 and 2.
  * 3. Aggregate each partition's run into that partition's tables; partitions are independent,
  *    so they run as parallel tasks. New customers get local numbers only. A run is read
  *    front to back, so the only random accesses left are those to the partition's own
@@ -46,50 +48,20 @@ int tier__check_transaction(size_t i, const char *id, size_t id_len, int64_t t, 
     return TIER_OK;
 }
 
-/* A row as the aggregation step reads it. Ids of up to ID_INLINE bytes are copied in, so
- * comparing and interning them never touches the batch's text. */
-#define ID_INLINE 16
-typedef struct add_rec {
-    uint64_t id_hash;
-    uint64_t order_hash;   /* 0 = no order id, or a free item */
-    uint64_t order_serial; /* see order_serial() */
-    int64_t time;
-    double amount;
-    uint32_t id_len;
-    uint32_t row;          /* batch row; a longer id is read from the batch */
-    char inl[ID_INLINE];
-} add_rec;
-
-/* An order id of 1 to 18 decimal digits, as a number + 1; 0 for any other id. Invoice
- * numbers usually grow with time, so in a time-ordered log a new order's number is above
- * every number recorded before, which proves it new without looking it up (see count_order). */
-static uint64_t order_serial(tier__sv id)
-{
-    if (id.n == 0 || id.n > 18)
-        return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < id.n; i++) {
-        unsigned d = (unsigned char)id.p[i] - (unsigned)'0';
-        if (d > 9)
-            return 0;
-        v = v * 10 + d;
-    }
-    return v + 1;
-}
-
 typedef struct add_job {
     tier_dataset *ds;
     const tier__batch *b;
+    /* a batch of columns is hashed and scattered into runs here (steps 1 and 2) */
     size_t n_slices;
     uint64_t *id_hash;     /* per row */
-    uint64_t *order_hash;  /* per row */
-    uint64_t *order_serial; /* per row */
     size_t *slice_count;   /* [slice][partition]: rows, then (prefix summed) first position */
     int64_t *slice_min, *slice_max; /* per slice: earliest and latest time */
-    add_rec *recs;         /* rows in runs by partition */
-    size_t start[TIER__PARTS + 1];
-    uint32_t *new_local;   /* per row: local number + 1 if the row created its customer, else 0 */
-    uint32_t *local;       /* per row: local number; only when the batch has attributes */
+    tier__rec *recs;       /* rows in runs by partition */
+    /* the runs: the batch's own, or inside recs */
+    const tier__rec *run[TIER__PARTS];
+    size_t run_n[TIER__PARTS];
+    uint32_t *new_local;   /* per row: where code + 1 if the row created its customer, else 0 */
+    uint32_t *local;       /* per row: where code of its customer; only when the batch has attributes */
     char errors[TIER__PARTS][ERROR_CAP]; /* a failing task's message (thread-local elsewhere) */
 } add_job;
 
@@ -99,8 +71,8 @@ static void slice_bounds(const add_job *job, size_t task, size_t *from, size_t *
     *to = *from + HASH_SLICE < job->b->n ? *from + HASH_SLICE : job->b->n;
 }
 
-/* Step 1 for one slice: hashes, rows per partition, time range. Repeated consecutive ids and
- * orders reuse the previous hash. */
+/* Step 1 for one slice: id hashes, rows per partition, time range. A repeated consecutive id
+ * reuses the previous hash. */
 static int hash_slice(void *ctx, size_t task)
 {
     add_job *job = ctx;
@@ -110,25 +82,11 @@ static int hash_slice(void *ctx, size_t task)
     size_t *count = &job->slice_count[task * TIER__PARTS];
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t i = from; i < to; i++) {
-        if (b->id_hashes)
-            job->id_hash[i] = b->id_hashes[i];
-        else if (i > from && tier__sv_equal(b->ids[i], b->ids[i - 1]))
+        if (i > from && tier__sv_equal(b->ids[i], b->ids[i - 1]))
             job->id_hash[i] = job->id_hash[i - 1];
         else
             job->id_hash[i] = tier__hash_bytes(b->ids[i].p, b->ids[i].n);
         count[tier__part_of(job->id_hash[i])]++;
-        uint64_t oh = 0, serial = 0;
-        if (b->orders && b->orders[i].n && b->amounts[i] != 0.0) {
-            if (i > from && job->order_hash[i - 1] && tier__sv_equal(b->orders[i], b->orders[i - 1])) {
-                oh = job->order_hash[i - 1];
-                serial = job->order_serial[i - 1];
-            } else {
-                oh = tier__hash_bytes(b->orders[i].p, b->orders[i].n) | 1;
-                serial = order_serial(b->orders[i]);
-            }
-        }
-        job->order_hash[i] = oh;
-        job->order_serial[i] = serial;
         lo = b->times[i] < lo ? b->times[i] : lo;
         hi = b->times[i] > hi ? b->times[i] : hi;
     }
@@ -143,34 +101,15 @@ static void place_slices(add_job *job)
 {
     size_t pos = 0;
     for (size_t p = 0; p < TIER__PARTS; p++) {
-        job->start[p] = pos;
+        const size_t first = pos;
         for (size_t s = 0; s < job->n_slices; s++) {
             size_t *c = &job->slice_count[s * TIER__PARTS + p];
             size_t n = *c;
             *c = pos;
             pos += n;
         }
-    }
-    job->start[TIER__PARTS] = pos;
-}
-
-/* Copies an id of up to ID_INLINE bytes with fixed-size moves (a call to memcpy with a
- * variable length cost more than the rest of the scatter); reads only within the id. */
-static inline void copy_short(char *dst, tier__sv id)
-{
-    const char *p = id.p;
-    size_t n = id.n;
-    if (n > ID_INLINE)
-        return;
-    if (n >= 8) {
-        memcpy(dst, p, 8);
-        memcpy(dst + n - 8, p + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(dst, p, 4);
-        memcpy(dst + n - 4, p + n - 4, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = p[i];
+        job->run[p] = job->recs + first;
+        job->run_n[p] = pos - first;
     }
 }
 
@@ -182,29 +121,33 @@ static int scatter_slice(void *ctx, size_t task)
     size_t from, to;
     slice_bounds(job, task, &from, &to);
     size_t *next = &job->slice_count[task * TIER__PARTS];
+    tier__order_memo memo = { { NULL, 0 }, 0, 0 };
+    const tier__sv none = { NULL, 0 };
     for (size_t i = from; i < to; i++) {
-        add_rec *r = &job->recs[next[tier__part_of(job->id_hash[i])]++];
-        r->id_hash = job->id_hash[i];
-        r->order_hash = job->order_hash[i];
-        r->order_serial = job->order_serial[i];
+        tier__rec *r = &job->recs[next[tier__part_of(job->id_hash[i])]++];
+        tier__rec_id(r, b->ids[i], job->id_hash[i], i);
         r->time = b->times[i];
         r->amount = b->amounts[i];
-        r->id_len = (uint32_t)b->ids[i].n;
-        r->row = (uint32_t)i;
-        copy_short(r->inl, b->ids[i]);
+        tier__rec_order(r, &memo, b->orders ? b->orders[i] : none, r->amount);
     }
     return TIER_OK;
 }
 
-static inline const char *rec_id(const add_job *job, const add_rec *r)
+static inline const char *rec_id(const add_job *job, const tier__rec *r)
 {
-    return r->id_len <= ID_INLINE ? r->inl : job->b->ids[r->row].p;
+    return r->id_len <= TIER__ID_INLINE ? r->inl : job->b->ids[r->row].p;
 }
 
-static inline int same_customer(const add_job *job, const add_rec *a, const add_rec *b)
+static inline int same_customer(const add_job *job, const tier__rec *a, const tier__rec *b)
 {
     return a->id_hash == b->id_hash && a->id_len == b->id_len &&
            tier__bytes_equal(rec_id(job, a), rec_id(job, b), a->id_len);
+}
+
+/* A customer as a (partition, local number) pair in one word, as the dataset's `where`. */
+static inline uint32_t where_code(size_t part, uint32_t local)
+{
+    return (uint32_t)(part << TIER__LOCAL_BITS) | local;
 }
 
 static int bump(uint32_t *counter, const char *what, const tier__part *p, size_t l)
@@ -230,7 +173,7 @@ typedef struct prev_txn {
  * ways, cheapest first: the order is the one recorded last (another line of it, such as a
  * discount line inside a purchase); its number is above every number recorded in the
  * partition, so it is new; otherwise the set is asked. */
-static int count_order(tier__part *p, const tier__alloc *a, const add_rec *r, uint32_t l, uint32_t flag,
+static int count_order(tier__part *p, const tier__alloc *a, const tier__rec *r, uint32_t l, uint32_t flag,
                        uint32_t *counter)
 {
     tier__order_entry *last = tier__orderset_last(&p->orders);
@@ -249,7 +192,7 @@ static int count_order(tier__part *p, const tier__alloc *a, const add_rec *r, ui
     return fresh ? bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", p, l) : TIER_OK;
 }
 
-static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, prev_txn *prev)
+static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l, prev_txn *prev)
 {
     const tier__alloc *a = &job->ds->alloc;
     const int64_t t = r->time;
@@ -323,14 +266,14 @@ static int apply_txn(add_job *job, tier__part *p, const add_rec *r, uint32_t l, 
 #define PREFETCH(addr) ((void)(addr))
 #endif
 
-static inline void prefetch_slots(const tier__part *p, const add_rec *r)
+static inline void prefetch_slots(const tier__part *p, const tier__rec *r)
 {
     tier__strtab_prefetch(&p->ids, r->id_hash);
     if (r->order_hash)
         tier__orderset_prefetch(&p->orders, r->order_hash);
 }
 
-static inline void prefetch_entries(const tier__part *p, const add_rec *r)
+static inline void prefetch_entries(const tier__part *p, const tier__rec *r)
 {
     long l = tier__strtab_peek(&p->ids, r->id_hash);
     if (l < 0)
@@ -342,7 +285,7 @@ static inline void prefetch_entries(const tier__part *p, const add_rec *r)
         tier__dayset_prefetch(&p->days, tier__day_key((uint32_t)l, tier__day_of(r->time)));
 }
 
-static inline void prefetch_string(const tier__part *p, const add_rec *r)
+static inline void prefetch_string(const tier__part *p, const tier__rec *r)
 {
     long l = tier__strtab_peek(&p->ids, r->id_hash);
     if (l >= 0)
@@ -354,14 +297,14 @@ static int aggregate_partition(void *ctx, size_t part)
 {
     add_job *job = ctx;
     tier__part *p = &job->ds->parts[part];
-    add_rec *run = job->recs + job->start[part];
-    const size_t n = job->start[part + 1] - job->start[part];
+    const tier__rec *run = job->run[part];
+    const size_t n = job->run_n[part];
     prev_txn prev = { 0, 0, 0, 0, 0 };
-    const add_rec *prev_id = NULL;
+    const tier__rec *prev_id = NULL;
     uint32_t l = 0;
     int rc = TIER_OK;
     for (size_t k = 0; k < n && !rc; k++) {
-        const add_rec *r = &run[k];
+        const tier__rec *r = &run[k];
         if (k + AHEAD_RECS < n)
             PREFETCH(&run[k + AHEAD_RECS]);
         if (k + AHEAD_SLOTS < n)
@@ -379,12 +322,12 @@ static int aggregate_partition(void *ctx, size_t part)
                 break;
             if (created) {
                 tier__part_init_local(p, l);
-                job->new_local[r->row] = l + 1;
+                job->new_local[r->row] = where_code(part, l) + 1;
             }
             prev_id = r;
         }
         if (job->local)
-            job->local[r->row] = l;
+            job->local[r->row] = where_code(part, l);
         rc = apply_txn(job, p, r, l, &prev);
     }
     if (rc)
@@ -395,8 +338,6 @@ static int aggregate_partition(void *ctx, size_t part)
 static void free_job(const tier__alloc *a, add_job *job)
 {
     tier__free(a, job->id_hash);
-    tier__free(a, job->order_hash);
-    tier__free(a, job->order_serial);
     tier__free(a, job->slice_count);
     tier__free(a, job->slice_min);
     tier__free(a, job->slice_max);
@@ -414,19 +355,23 @@ static add_job *new_job(tier_dataset *ds, const tier__batch *b)
         return NULL;
     job->ds = ds;
     job->b = b;
-    job->n_slices = (b->n + HASH_SLICE - 1) / HASH_SLICE;
-    job->id_hash = tier__malloc(a, b->n * sizeof *job->id_hash);
-    job->order_hash = tier__malloc(a, b->n * sizeof *job->order_hash);
-    job->order_serial = tier__malloc(a, b->n * sizeof *job->order_serial);
-    job->slice_count = tier__calloc(a, job->n_slices * TIER__PARTS, sizeof *job->slice_count);
-    job->slice_min = tier__malloc(a, job->n_slices * sizeof *job->slice_min);
-    job->slice_max = tier__malloc(a, job->n_slices * sizeof *job->slice_max);
-    job->recs = tier__malloc(a, b->n * sizeof *job->recs);
+    int ok = 1;
+    if (b->runs) {
+        memcpy(job->run, b->runs, sizeof job->run);
+        memcpy(job->run_n, b->run_n, sizeof job->run_n);
+    } else {
+        job->n_slices = (b->n + HASH_SLICE - 1) / HASH_SLICE;
+        job->id_hash = tier__malloc(a, b->n * sizeof *job->id_hash);
+        job->slice_count = tier__calloc(a, job->n_slices * TIER__PARTS, sizeof *job->slice_count);
+        job->slice_min = tier__malloc(a, job->n_slices * sizeof *job->slice_min);
+        job->slice_max = tier__malloc(a, job->n_slices * sizeof *job->slice_max);
+        job->recs = tier__malloc(a, b->n * sizeof *job->recs);
+        ok = job->id_hash && job->slice_count && job->slice_min && job->slice_max && job->recs;
+    }
     job->new_local = tier__calloc(a, b->n, sizeof *job->new_local);
     if (b->n_cat || b->n_num)
         job->local = tier__malloc(a, b->n * sizeof *job->local);
-    if (!job->id_hash || !job->order_hash || !job->order_serial || !job->slice_count || !job->slice_min || !job->slice_max ||
-        !job->recs || !job->new_local || ((b->n_cat || b->n_num) && !job->local)) {
+    if (!ok || !job->new_local || ((b->n_cat || b->n_num) && !job->local)) {
         free_job(a, job);
         return NULL;
     }
@@ -439,18 +384,24 @@ static int finish(add_job *job, const size_t *cat_cols, const size_t *num_cols, 
     tier_dataset *ds = job->ds;
     const tier__batch *b = job->b;
     for (size_t i = 0; i < b->n; i++)
-        if (job->new_local[i])
-            tier__dataset_assign_row(ds, tier__part_of(job->id_hash[i]), job->new_local[i] - 1);
+        if (job->new_local[i]) {
+            uint32_t w = job->new_local[i] - 1;
+            tier__dataset_assign_row(ds, tier__where_part(w), tier__where_local(w));
+        }
     int rc = TIER_OK;
     for (size_t i = 0; i < done && job->local && !rc; i++) {
-        const tier__part *p = &ds->parts[tier__part_of(job->id_hash[i])];
-        rc = tier__dataset_take_attributes(ds, b, i, p->global[job->local[i]], cat_cols, num_cols, 1);
+        uint32_t w = job->local[i];
+        const tier__part *p = &ds->parts[tier__where_part(w)];
+        rc = tier__dataset_take_attributes(ds, b, i, p->global[tier__where_local(w)], cat_cols, num_cols, 1);
     }
-    for (size_t s = 0; s < job->n_slices && done; s++) {
-        if (job->slice_min[s] < ds->min_time)
-            ds->min_time = job->slice_min[s];
-        if (job->slice_max[s] > ds->max_time)
-            ds->max_time = job->slice_max[s];
+    int64_t lo = b->runs ? b->min_time : INT64_MAX, hi = b->runs ? b->max_time : INT64_MIN;
+    for (size_t s = 0; s < job->n_slices; s++) {
+        lo = job->slice_min[s] < lo ? job->slice_min[s] : lo;
+        hi = job->slice_max[s] > hi ? job->slice_max[s] : hi;
+    }
+    if (done) {
+        ds->min_time = lo < ds->min_time ? lo : ds->min_time;
+        ds->max_time = hi > ds->max_time ? hi : ds->max_time;
     }
     ds->n_txn += done;
     if (b->n)
@@ -478,10 +429,12 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
     if (!job)
         return tier__oom();
     unsigned threads = b->n < PARALLEL_MIN ? 1 : ds->n_threads;
-    unsigned slice_threads = tier__threads(threads, job->n_slices);
-    tier__parallel_for(slice_threads, job->n_slices, hash_slice, job);
-    place_slices(job);
-    tier__parallel_for(slice_threads, job->n_slices, scatter_slice, job);
+    if (!b->runs) {
+        unsigned slice_threads = tier__threads(threads, job->n_slices);
+        tier__parallel_for(slice_threads, job->n_slices, hash_slice, job);
+        place_slices(job);
+        tier__parallel_for(slice_threads, job->n_slices, scatter_slice, job);
+    }
     rc = tier__parallel_for(tier__threads(threads, TIER__PARTS), TIER__PARTS, aggregate_partition, job);
     if (rc) {
         /* Keep the dataset valid: number the customers that were created, then report the

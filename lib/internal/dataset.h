@@ -20,15 +20,109 @@ static inline int tier__sv_equal(tier__sv a, tier__sv b)
     return a.n == b.n && tier__bytes_equal(a.p, b.p, a.n);
 }
 
-/* A batch of parsed transactions, columnar. All arrays have `n` entries. */
+/* Customers live in TIER__PARTS partitions chosen by the top bits of their id hash (see
+ * dataset_impl.h); a batch is aggregated partition by partition. */
+#define TIER__PART_BITS 6
+#define TIER__PARTS (1u << TIER__PART_BITS)
+
+static inline size_t tier__part_of(uint64_t id_hash) { return (size_t)(id_hash >> (64 - TIER__PART_BITS)); }
+
+/* One transaction as the aggregation reads it, in its partition's run. Ids of up to
+ * TIER__ID_INLINE bytes are copied in, so comparing and interning them never touches the
+ * batch's text. Filled by tier__rec_fill. */
+#define TIER__ID_INLINE 16
+typedef struct tier__rec {
+    uint64_t id_hash;      /* tier__hash_bytes of the id */
+    uint64_t order_hash;   /* 0 = no order id, or a free item; else the order id's hash | 1 */
+    uint64_t order_serial; /* see tier__order_serial() */
+    int64_t time;
+    double amount;
+    uint32_t id_len;
+    uint32_t row;          /* batch row; a longer id is read from the batch's ids */
+    char inl[TIER__ID_INLINE];
+} tier__rec;
+
+/* An order id of 1 to 18 decimal digits, as a number + 1; 0 for any other id. Invoice
+ * numbers usually grow with time, so in a time-ordered log a new order's number is above
+ * every number recorded before, which proves it new without looking it up (dataset_add.c). */
+static inline uint64_t tier__order_serial(tier__sv id)
+{
+    if (id.n == 0 || id.n > 18)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < id.n; i++) {
+        unsigned d = (unsigned char)id.p[i] - (unsigned)'0';
+        if (d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    return v + 1;
+}
+
+/* The last order id hashed while filling records in row order: the lines of one order repeat
+ * its id, and its hash is reused. Start with {0}. */
+typedef struct tier__order_memo {
+    tier__sv id;
+    uint64_t hash, serial;
+} tier__order_memo;
+
+/* The order fields of a record: an order counts only with an id and a non-zero amount. */
+static inline void tier__rec_order(tier__rec *r, tier__order_memo *m, tier__sv order, double amount)
+{
+    if (order.n == 0 || amount == 0.0) {
+        r->order_hash = 0;
+        r->order_serial = 0;
+        return;
+    }
+    if (!m->id.p || !tier__sv_equal(order, m->id)) {
+        m->id = order;
+        m->hash = tier__hash_bytes(order.p, order.n) | 1;
+        m->serial = tier__order_serial(order);
+    }
+    r->order_hash = m->hash;
+    r->order_serial = m->serial;
+}
+
+/* Copies an id of up to TIER__ID_INLINE bytes with fixed-size moves (a call to memcpy with a
+ * variable length cost more than the rest of a row's scatter); reads only within the id. */
+static inline void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_hash, size_t row)
+{
+    const char *p = id.p;
+    size_t n = id.n;
+    r->id_hash = id_hash;
+    r->id_len = (uint32_t)n;
+    r->row = (uint32_t)row;
+    if (n > TIER__ID_INLINE)
+        return;
+    if (n >= 8) {
+        memcpy(r->inl, p, 8);
+        memcpy(r->inl + n - 8, p + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(r->inl, p, 4);
+        memcpy(r->inl + n - 4, p + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            r->inl[i] = p[i];
+    }
+}
+
+/* A batch of parsed transactions, columnar. All arrays have `n` entries.
+ *
+ * The transactions come either as columns (times, amounts, orders), which
+ * tier__dataset_add_batch hashes and scatters into partition runs itself, or already as runs
+ * (runs != NULL: the CSV parser writes each row's record to its partition as it parses, while
+ * the row's text is in cache). */
 typedef struct tier__batch {
     size_t n;
     const tier__sv *ids;          /* non-empty customer ids */
-    const uint64_t *id_hashes;    /* NULL, or tier__hash_bytes of each id (the CSV parser
-                                     computes them while the id is in cache) */
-    const int64_t *times;         /* seconds since the epoch */
-    const double *amounts;        /* finite */
+    const int64_t *times;         /* seconds since the epoch (with runs: NULL unless the batch
+                                     has attribute columns) */
+    const double *amounts;        /* finite (without runs) */
     const tier__sv *orders;       /* NULL, or views with n == 0 meaning "no order id" */
+    const tier__rec *const *runs; /* NULL, or TIER__PARTS runs in batch order, together
+                                     holding rows 0..n-1 once each */
+    const size_t *run_n;          /* with runs: records in each run */
+    int64_t min_time, max_time;   /* with runs: the earliest and latest time */
     size_t n_cat;                 /* categorical attribute columns from the transactions */
     const char *const *cat_names; /* n_cat column names */
     const tier__sv *const *cat_values; /* n_cat arrays of n views; p == NULL means missing */

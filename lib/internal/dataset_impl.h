@@ -53,8 +53,6 @@ typedef struct tier__column {
  * large batch is aggregated on several threads at once, one partition per task. Global rows
  * (the public row numbers, in order of first appearance) map to (partition, local) through
  * `where`. The partition count is fixed, so results never depend on the thread count. */
-#define TIER__PART_BITS 6
-#define TIER__PARTS (1u << TIER__PART_BITS)
 #define TIER__LOCAL_BITS 26
 #define TIER__LOCAL_MAX ((1u << TIER__LOCAL_BITS) - 1u)
 
@@ -97,7 +95,6 @@ struct tier_dataset {
     int64_t as_of;        /* TIER_AS_OF_AUTO before the first computation */
 };
 
-static inline size_t tier__part_of(uint64_t id_hash) { return (size_t)(id_hash >> (64 - TIER__PART_BITS)); }
 static inline size_t tier__where_part(uint32_t w) { return w >> TIER__LOCAL_BITS; }
 static inline size_t tier__where_local(uint32_t w) { return w & TIER__LOCAL_MAX; }
 
