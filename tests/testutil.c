@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,10 @@ const char *test_temp_path(const char *name)
     return buf;
 }
 
-/* Whether this call is one that test_alloc must fail. */
+/* The library allocates on its worker threads too: one lock serialises the counters. */
+static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether this call is one that test_alloc must fail. Called with alloc_lock held. */
 static int alloc_fails(test_alloc *t)
 {
     t->calls++;
@@ -50,23 +54,31 @@ static int alloc_fails(test_alloc *t)
 static void *ta_malloc(void *user, size_t size)
 {
     test_alloc *t = user;
+    pthread_mutex_lock(&alloc_lock);
     void *p = alloc_fails(t) ? NULL : malloc(size);
     t->live += p != NULL;
+    pthread_mutex_unlock(&alloc_lock);
     return p;
 }
 
 static void *ta_realloc(void *user, void *ptr, size_t size)
 {
     test_alloc *t = user;
+    pthread_mutex_lock(&alloc_lock);
     void *p = alloc_fails(t) ? NULL : realloc(ptr, size);
     t->live += p != NULL && ptr == NULL;
+    pthread_mutex_unlock(&alloc_lock);
     return p;
 }
 
 static void ta_free(void *user, void *ptr)
 {
     test_alloc *t = user;
+    if (!ptr)
+        return;
+    pthread_mutex_lock(&alloc_lock);
     t->live--;
+    pthread_mutex_unlock(&alloc_lock);
     free(ptr);
 }
 

@@ -38,9 +38,10 @@ const char *example_data_path(const char *name);
 const char *test_temp_path(const char *name);
 /* Writes `text` to a new temporary file and returns its path. */
 const char *test_write_file(const char *name, const char *text);
-/* A user allocator for tests (see test_allocator_of): counts every malloc and realloc call and
- * the blocks still live. With fail_at > 0 the fail_at-th call (1-based) returns NULL, and with
- * `sticky` every call after it too (memory that stays short rather than one failure). */
+/* A user allocator for tests (see test_allocator_of), safe on the library's worker threads:
+ * counts every malloc and realloc call and the blocks still live. With fail_at > 0 the
+ * fail_at-th call (1-based) returns NULL, and with `sticky` every call after it too (memory
+ * that stays short rather than one failure). Read the counts while no library call runs. */
 typedef struct test_alloc {
     size_t calls, fail_at;
     int sticky;
