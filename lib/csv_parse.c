@@ -21,18 +21,6 @@ static inline unsigned ctz64(uint64_t x)
 #endif
 }
 
-static inline unsigned popcount64(uint64_t x)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_popcountll(x);
-#else
-    unsigned n = 0;
-    for (; x; x &= x - 1)
-        n++;
-    return n;
-#endif
-}
-
 /* Bit i set where p[i] is one of the three bytes; p has 64 readable bytes. */
 static inline uint64_t mask3_64(const char *p, char a, char b, char c)
 {
@@ -225,27 +213,30 @@ size_t tier__csv_unescape(char *dst, tier__sv src)
     return k;
 }
 
-/* Quotes in [p, end). */
-static uint64_t count_quotes(const char *p, const char *end)
+/* Whether [p, end) holds an odd number of quotes. The masks of the 64-byte blocks are folded
+ * by XOR, whose popcount has the parity of the total: one count at the end instead of one per
+ * block (x86-64's baseline has no popcount instruction, so each was a library call). */
+static int odd_quotes(const char *p, const char *end)
 {
-    uint64_t n = 0;
+    uint64_t fold = 0;
 #if defined(__SSE2__)
     const __m128i vq = _mm_set1_epi8('"');
     while (end - p >= 64) {
-        uint64_t m = 0;
         for (int k = 0; k < 4; k++) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-            m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * k);
+            fold ^= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * k);
         }
-        n += popcount64(m);
         p += 64;
     }
 #endif
+    int odd = 0;
+    for (; fold; fold &= fold - 1)
+        odd ^= 1;
     while (p < end && (p = memchr(p, '"', (size_t)(end - p))) != NULL) {
-        n++;
+        odd ^= 1;
         p++;
     }
-    return n;
+    return odd;
 }
 
 const char *tier__csv_chunk_end(const char *p, const char *end, size_t target, int at_eof)
@@ -253,7 +244,7 @@ const char *tier__csv_chunk_end(const char *p, const char *end, size_t target, i
     if ((size_t)(end - p) <= target)
         return at_eof ? end : NULL;
     const char *q = p + target;
-    int quoted = (int)(count_quotes(p, q) & 1);
+    int quoted = odd_quotes(p, q);
     while (q < end) {
         if (quoted) {
             q = memchr(q, '"', (size_t)(end - q));
