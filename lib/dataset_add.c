@@ -252,7 +252,8 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
  * would stall on a chain of misses: the id's slot, its length and string, the accumulators,
  * the day's slot. Rows ahead are prefetched in stages instead, each stage using what the
  * previous one brought in: the slots first, then (the slot names the customer's local number,
- * when its tag matches) the customer's entries, then the id string they point to. */
+ * when its tag matches) the customer's entries (length, first 8 bytes, accumulators), then,
+ * for ids longer than 8 bytes, the rest of the id string. */
 #define AHEAD_SLOTS 16
 #define AHEAD_ENTRIES 8
 #define AHEAD_STRING 4
@@ -279,7 +280,9 @@ static inline void prefetch_entries(const tier__part *p, const tier__rec *r)
     if (l < 0)
         return;
     PREFETCH(&p->ids.lens[l]);
-    PREFETCH(&p->ids.strs[l]);
+    PREFETCH(&p->ids.heads[l]);
+    if (r->id_len > 8)
+        PREFETCH(&p->ids.strs[l]);
     PREFETCH(&p->cust[l]);
     if (r->amount > 0)
         tier__dayset_prefetch(&p->days, tier__day_key((uint32_t)l, tier__day_of(r->time)));
@@ -287,9 +290,9 @@ static inline void prefetch_entries(const tier__part *p, const tier__rec *r)
 
 static inline void prefetch_string(const tier__part *p, const tier__rec *r)
 {
-    long l = tier__strtab_peek(&p->ids, r->id_hash);
+    long l = r->id_len > 8 ? tier__strtab_peek(&p->ids, r->id_hash) : -1;
     if (l >= 0)
-        PREFETCH(p->ids.strs[l]);
+        PREFETCH(p->ids.strs[l] + 8);
 }
 
 /* Step 3 for one partition: its run, in batch order. */

@@ -28,6 +28,7 @@ void tier__strtab_free(tier__strtab *t)
     }
     tier__free(t->alloc, (void *)t->strs);
     tier__free(t->alloc, t->lens);
+    tier__free(t->alloc, t->heads);
     tier__free(t->alloc, t->hashes);
     tier__free(t->alloc, t->slots);
     const tier__alloc *a = t->alloc;
@@ -101,21 +102,22 @@ int tier__strtab_reserve(tier__strtab *t, size_t n)
         return tier__error(TIER_ENOMEM, "more than 4294967294 distinct strings");
     if (n > t->cap) {
         size_t cap = t->cap;
-        void *strs = (void *)t->strs, *lens = t->lens, *hashes = t->hashes;
-        size_t c1 = cap, c2 = cap;
-        if (tier__grow(t->alloc, &strs, &cap, n, sizeof(char *)) ||
-            tier__grow(t->alloc, &lens, &c1, n, sizeof(uint32_t)) ||
-            tier__grow(t->alloc, &hashes, &c2, n, sizeof(uint64_t))) {
-            t->strs = strs;
-            t->lens = lens;
-            t->hashes = hashes;
-            return TIER_ENOMEM;
-        }
+        void *strs = (void *)t->strs, *lens = t->lens, *heads = t->heads, *hashes = t->hashes;
+        size_t c1 = cap, c2 = cap, c3 = cap;
+        int rc = tier__grow(t->alloc, &strs, &cap, n, sizeof(char *)) ||
+                 tier__grow(t->alloc, &lens, &c1, n, sizeof(uint32_t)) ||
+                 tier__grow(t->alloc, &heads, &c2, n, sizeof(uint64_t)) ||
+                 tier__grow(t->alloc, &hashes, &c3, n, sizeof(uint64_t));
         t->strs = strs;
         t->lens = lens;
+        t->heads = heads;
         t->hashes = hashes;
-        /* the three grew from the same capacity with the same rule */
-        t->cap = cap < c1 ? (cap < c2 ? cap : c2) : (c1 < c2 ? c1 : c2);
+        if (rc)
+            return TIER_ENOMEM;
+        /* the four grew from the same capacity with the same rule */
+        t->cap = cap < c1 ? cap : c1;
+        t->cap = t->cap < c2 ? t->cap : c2;
+        t->cap = t->cap < c3 ? t->cap : c3;
     }
     /* keep the load factor at most 1/2 */
     size_t want = t->slots ? t->mask + 1 : 0;
@@ -157,6 +159,7 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
     }
     size_t i = (size_t)h & t->mask;
     const uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    const uint64_t head = tier__strtab_head(s, len);
     for (;;) {
         uint64_t v = t->slots[i];
         if (v == 0) {
@@ -164,8 +167,10 @@ static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint
             return -1;
         }
         size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
-        /* the tag settles most mismatches; a match is only ever decided by the bytes */
-        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && tier__bytes_equal(t->strs[k], s, len)) {
+        /* the tag settles most mismatches; a match is only ever decided by the bytes: the
+         * head holds the first 8, the string is read only for the rest */
+        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && t->heads[k] == head &&
+            (len <= 8 || tier__bytes_equal(t->strs[k] + 8, s + 8, len - 8))) {
             *slot = i;
             return (long)k;
         }
@@ -203,6 +208,7 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
     size_t i = t->n++;
     t->strs[i] = copy;
     t->lens[i] = (uint32_t)len;
+    t->heads[i] = tier__strtab_head(s, len);
     t->hashes[i] = h;
     t->slots[slot] = slot_value(h, i);
     *index = (uint32_t)i;

@@ -974,13 +974,17 @@ static void test_one_customer_many_rows(void **state)
 }
 
 /* Ids whose 64-bit hashes agree in the upper 32 bits (the slot tag) and the lower 16 (the home
- * slot of any table up to 65,536 slots), found by a birthday search over "C%08u": a table that
- * trusted the tag would merge them. They must stay two customers, and two categories. */
+ * slot of any table up to 65,536 slots), found by birthday searches over "C%08u", "%08x" and
+ * "customer%08u" (2^25 ids each): a table that trusted the tag would merge them. They must stay two customers, and two categories. */
 static void test_colliding_hashes(void **state)
 {
     (void)state;
-    static const char *const pairs[2][2] = { { "C08667478", "C24518916" }, { "C12858615", "C22829763" } };
-    for (int k = 0; k < 2; k++) {
+    /* The string table keeps each string's first 8 bytes beside its length: the third pair
+     * (8 bytes) differs only there, the fourth only after them. */
+    static const char *const pairs[4][2] = { { "C08667478", "C24518916" }, { "C12858615", "C22829763" },
+                                             { "9fd8874d", "2e963408" },
+                                             { "customer04496949", "customer05170527" } };
+    for (int k = 0; k < 4; k++) {
         const char *ids[4] = { pairs[k][0], pairs[k][1], pairs[k][1], pairs[k][0] };
         int64_t t[4] = { T0, T0 + 86400, T0 + 2 * 86400, T0 + 3 * 86400 };
         double amt[4] = { 10.0, 20.0, 40.0, 5.0 };

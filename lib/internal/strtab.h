@@ -19,6 +19,8 @@ typedef struct tier__strtab {
     size_t cur_left;
     const char **strs;      /* index -> string (NUL-terminated) */
     uint32_t *lens;
+    uint64_t *heads;        /* index -> the string's first 8 bytes (tier__strtab_head): a
+                               string of up to 8 bytes is compared without reading it */
     uint64_t *hashes;
     size_t n, cap;
     uint64_t *slots;        /* 0 = empty, else (hash >> 32) << 32 | (index + 1): the tag
@@ -66,6 +68,26 @@ static inline int tier__bytes_equal(const void *a, const void *b, size_t n)
         return 1;
     }
     return memcmp(x, y, n) == 0;
+}
+
+/* The first min(n, 8) bytes of p as a little-endian word, zero-padded; reads only within
+ * [p, p + n). Equal strings of equal length have equal heads. */
+static inline uint64_t tier__strtab_head(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t v = 0;
+    if (n >= 8) {
+        memcpy(&v, s, 8);
+    } else if (n >= 4) { /* two overlapping loads: the shared bytes are the same bytes */
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        v = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+    } else {
+        for (size_t i = 0; i < n; i++)
+            v |= (uint64_t)s[i] << (8 * i);
+    }
+    return v;
 }
 
 void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc);
