@@ -36,43 +36,6 @@ void tier__strtab_free(tier__strtab *t)
     t->alloc = a;
 }
 
-static inline uint64_t load64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    return x;
-}
-
-/* A small fast hash for short keys (ids are typically 4-20 bytes): 8 bytes at a time,
- * multiply-mix, finalised with the length. Not cryptographic; the table tolerates collisions. */
-uint64_t tier__hash_bytes(const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        h = (h ^ load64(p)) * 0x87c37b91114253d5ULL;
-        h = (h << 31) | (h >> 33);
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t tail = 0;
-        memcpy(&tail, p, n);
-        h = (h ^ tail) * 0x4cf5ad432745937fULL;
-    }
-    return mix64(h);
-}
-
 static inline uint64_t slot_value(uint64_t hash, size_t index)
 {
     return (hash & 0xFFFFFFFF00000000ULL) | (uint64_t)(index + 1);

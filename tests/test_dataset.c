@@ -1063,6 +1063,35 @@ static void test_load_rejects_inconsistent_days(void **state)
     assert_null(x);
 }
 
+/* A file saved by libtier 0.1.0 (format version 1): the first 6,000 rows of make_log(8000, 99)
+ * with features at the automatic as_of. It must load as the same dataset built now, and keep
+ * counting after more rows: the file holds hashes of order ids, so a changed hash function
+ * would count an order of the file again when it reappears. TIER_REWRITE_GOLDEN=1 in the
+ * environment rewrites the file, for a new format version only. */
+static void test_load_file_of_0_1_0(void **state)
+{
+    (void)state;
+    const char *golden = test_data_path("dataset/make_log_8000_99_first_6000.tier");
+    log_t L = make_log(8000, 99);
+    tier_dataset *ds = new_ds();
+    add_range(ds, &L, 0, 6000);
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    const char *rewrite = getenv("TIER_REWRITE_GOLDEN");
+    if (rewrite && strcmp(rewrite, "1") == 0)
+        TIER_CHECK(tier_dataset_save(ds, golden));
+    tier_dataset *old = NULL;
+    TIER_CHECK(tier_dataset_load(&old, golden, NULL));
+    assert_same(ds, old, 1);
+    add_range(old, &L, 6000, L.n);
+    add_range(ds, &L, 6000, L.n);
+    TIER_CHECK(tier_dataset_compute_features(old, TIER_AS_OF_AUTO));
+    TIER_CHECK(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO));
+    assert_same(ds, old, 1);
+    tier_dataset_free(old);
+    tier_dataset_free(ds);
+    free_log(&L);
+}
+
 /* ---- feature columns are filled when first read ---- */
 
 #define FILL_CUSTOMERS 150000 /* three blocks of the parallel fill */
@@ -1213,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_bad_row_deep_in_a_large_batch),
         cmocka_unit_test(test_merge_columns),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_load_file_of_0_1_0),
         cmocka_unit_test(test_custom_allocator),
         cmocka_unit_test(test_one_customer_many_rows),
         cmocka_unit_test(test_colliding_hashes),

@@ -70,6 +70,9 @@ static inline int tier__bytes_equal(const void *a, const void *b, size_t n)
     return memcmp(x, y, n) == 0;
 }
 
+void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc);
+void tier__strtab_free(tier__strtab *t);
+
 /* The first min(n, 8) bytes of p as a little-endian word, zero-padded; reads only within
  * [p, p + n). Equal strings of equal length have equal heads. */
 static inline uint64_t tier__strtab_head(const void *p, size_t n)
@@ -90,10 +93,36 @@ static inline uint64_t tier__strtab_head(const void *p, size_t n)
     return v;
 }
 
-void tier__strtab_init(tier__strtab *t, const tier__alloc *alloc);
-void tier__strtab_free(tier__strtab *t);
+static inline uint64_t tier__hash_mix(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
 
-uint64_t tier__hash_bytes(const void *p, size_t n);
+/* A small fast hash for short keys (ids are typically 4-20 bytes): 8 bytes at a time,
+ * multiply-mix, finalised with the length. Not cryptographic; the table tolerates collisions.
+ * Inline: the CSV parser hashes two fields per row. Saved files hold these hashes, so the
+ * function is part of the file format. */
+static inline uint64_t tier__hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x87c37b91114253d5ULL;
+        h = (h << 31) | (h >> 33);
+        p += 8;
+        n -= 8;
+    }
+    if (n) /* the tail zero-padded, by word loads (byte stores then a word load would stall) */
+        h = (h ^ tier__strtab_head(p, n)) * 0x4cf5ad432745937fULL;
+    return tier__hash_mix(h);
+}
 
 /* Finds or adds `s[0..len)`. *index receives its index; *created (may be NULL) whether it was
  * added. Returns TIER_OK or TIER_ENOMEM (recorded). Strings may contain any bytes but NUL. */
