@@ -1,5 +1,6 @@
 /* The allocator indirection: every allocation in the library goes through a tier__alloc so a
  * backend can account for or pool libtier's memory. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,28 @@ void tier__free(const tier__alloc *a, void *ptr)
 {
     if (ptr)
         a->free_fn(a->user, ptr);
+}
+
+int tier__aligned_resize(const tier__alloc *a, tier__aligned *x, size_t bytes, size_t keep)
+{
+    if (bytes > (size_t)-1 - TIER__LINE)
+        return tier__oom();
+    size_t old_off = x->block ? (size_t)((char *)x->data - (char *)x->block) : 0;
+    void *block = tier__realloc(a, x->block, bytes + TIER__LINE);
+    if (!block)
+        return tier__oom();
+    size_t off = (size_t)((TIER__LINE - ((uintptr_t)block & (TIER__LINE - 1))) & (TIER__LINE - 1));
+    if (keep && off != old_off) /* realloc moved the block to another alignment */
+        memmove((char *)block + off, (char *)block + old_off, keep);
+    x->block = block;
+    x->data = (char *)block + off;
+    return TIER_OK;
+}
+
+void tier__aligned_free(const tier__alloc *a, tier__aligned *x)
+{
+    tier__free(a, x->block);
+    x->block = x->data = NULL;
 }
 
 char *tier__strdup(const tier__alloc *a, const char *s)

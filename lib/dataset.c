@@ -133,7 +133,7 @@ void tier__part_free(tier_dataset *ds, tier__part *p)
 {
     tier__strtab_free(&p->ids);
     tier__free(&ds->alloc, p->global);
-    tier__free(&ds->alloc, p->cust_block);
+    tier__aligned_free(&ds->alloc, &p->cust_block);
     tier__free(&ds->alloc, p->n_returns);
     tier__free(&ds->alloc, p->first_day_hi);
     tier__free(&ds->alloc, p->first_day_lo);
@@ -142,26 +142,18 @@ void tier__part_free(tier_dataset *ds, tier__part *p)
     tier__dayset_free(&ds->alloc, &p->days);
     p->global = NULL;
     p->cust = NULL;
-    p->cust_block = NULL;
     p->n_returns = NULL;
     p->cap = 0;
 }
 
-/* Grows a partition's 64-byte-aligned accumulator array to `cap`, keeping its content. */
+/* Grows a partition's line-aligned accumulator array to `cap`, keeping its content. */
 static int grow_customers(tier_dataset *ds, tier__part *p, size_t cap)
 {
     size_t bytes;
-    if (tier__mul_size(&bytes, cap, sizeof(tier__cust)) || bytes > (size_t)-1 - 64)
+    if (tier__mul_size(&bytes, cap, sizeof(tier__cust)) ||
+        tier__aligned_resize(&ds->alloc, &p->cust_block, bytes, p->ids.n * sizeof(tier__cust)))
         return tier__oom();
-    size_t old_off = p->cust ? (size_t)((char *)p->cust - (char *)p->cust_block) : 0;
-    void *block = tier__realloc(&ds->alloc, p->cust_block, bytes + 64);
-    if (!block)
-        return tier__oom();
-    size_t off = (size_t)((64 - ((uintptr_t)block & 63)) & 63);
-    if (p->cust && off != old_off) /* realloc moved the block to another alignment */
-        memmove((char *)block + off, (char *)block + old_off, p->ids.n * sizeof(tier__cust));
-    p->cust_block = block;
-    p->cust = (tier__cust *)(void *)((char *)block + off);
+    p->cust = p->cust_block.data;
     return TIER_OK;
 }
 

@@ -56,7 +56,7 @@ typedef struct add_job {
     uint64_t *id_hash;     /* per row */
     size_t *slice_count;   /* [slice][partition]: rows, then (prefix summed) first position */
     int64_t *slice_min, *slice_max; /* per slice: earliest and latest time */
-    tier__rec *recs;       /* rows in runs by partition */
+    tier__aligned recs;    /* rows in runs by partition: tier__rec, one per cache line */
     /* the runs: the batch's own, or inside recs */
     const tier__rec *run[TIER__PARTS];
     size_t run_n[TIER__PARTS];
@@ -108,7 +108,7 @@ static void place_slices(add_job *job)
             *c = pos;
             pos += n;
         }
-        job->run[p] = job->recs + first;
+        job->run[p] = (const tier__rec *)job->recs.data + first;
         job->run_n[p] = pos - first;
     }
 }
@@ -124,7 +124,7 @@ static int scatter_slice(void *ctx, size_t task)
     tier__order_memo memo = { { NULL, 0 }, 0, 0 };
     const tier__sv none = { NULL, 0 };
     for (size_t i = from; i < to; i++) {
-        tier__rec *r = &job->recs[next[tier__part_of(job->id_hash[i])]++];
+        tier__rec *r = (tier__rec *)job->recs.data + next[tier__part_of(job->id_hash[i])]++;
         tier__rec_id(r, b->ids[i], job->id_hash[i], i);
         r->time = b->times[i];
         r->amount = b->amounts[i];
@@ -344,7 +344,7 @@ static void free_job(const tier__alloc *a, add_job *job)
     tier__free(a, job->slice_count);
     tier__free(a, job->slice_min);
     tier__free(a, job->slice_max);
-    tier__free(a, job->recs);
+    tier__aligned_free(a, &job->recs);
     tier__free(a, job->new_local);
     tier__free(a, job->local);
     tier__free(a, job);
@@ -368,8 +368,8 @@ static add_job *new_job(tier_dataset *ds, const tier__batch *b)
         job->slice_count = tier__calloc(a, job->n_slices * TIER__PARTS, sizeof *job->slice_count);
         job->slice_min = tier__malloc(a, job->n_slices * sizeof *job->slice_min);
         job->slice_max = tier__malloc(a, job->n_slices * sizeof *job->slice_max);
-        job->recs = tier__malloc(a, b->n * sizeof *job->recs);
-        ok = job->id_hash && job->slice_count && job->slice_min && job->slice_max && job->recs;
+        ok = job->id_hash && job->slice_count && job->slice_min && job->slice_max &&
+             tier__aligned_resize(a, &job->recs, b->n * sizeof(tier__rec), 0) == TIER_OK;
     }
     job->new_local = tier__calloc(a, b->n, sizeof *job->new_local);
     if (b->n_cat || b->n_num)

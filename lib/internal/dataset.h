@@ -41,6 +41,8 @@ typedef struct tier__rec {
     uint32_t row;          /* batch row; a longer id is read from the batch's ids */
     char inl[TIER__ID_INLINE];
 } tier__rec;
+/* Runs are line-aligned (tier__aligned), so a record is one cache line. */
+_Static_assert(sizeof(tier__rec) == 64, "a record fills one cache line");
 
 /* An order id of 1 to 18 decimal digits, as a number + 1; 0 for any other id. Invoice
  * numbers usually grow with time, so in a time-ordered log a new order's number is above

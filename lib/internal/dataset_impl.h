@@ -59,8 +59,8 @@ typedef struct tier__column {
 typedef struct tier__part {
     tier__strtab ids;       /* customer id <-> local number (ids.hashes[local] is the id hash) */
     uint32_t *global;       /* local -> global row */
-    tier__cust *cust;       /* local -> accumulators, 64-byte aligned inside cust_block */
-    void *cust_block;
+    tier__cust *cust;       /* local -> accumulators: cust_block.data */
+    tier__aligned cust_block;
     uint32_t *n_returns;    /* cold: touched by returns only */
     double *first_day_hi;   /* purchases on the first purchase day, double-double */
     double *first_day_lo;
