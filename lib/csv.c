@@ -409,6 +409,14 @@ static char *arena_take(arena *a, size_t n)
     return p;
 }
 
+/* Empties the arena, keeping its blocks. */
+static void arena_reset(arena *a)
+{
+    for (arena_block *b = a->head; b; b = b->next)
+        b->used = 0;
+    a->cur = a->head;
+}
+
 static void arena_free(arena *a)
 {
     arena_block *b = a->head;
@@ -464,6 +472,7 @@ typedef struct work {
     tier__sv *cat[MAX_ATTRIBUTES];
     double *num[MAX_ATTRIBUTES];
     arena scratch;
+    struct work *next_spare;   /* in the loader's list of works to reuse */
 } work;
 
 typedef struct loader {
@@ -496,6 +505,10 @@ typedef struct loader {
     char *message;             /* its message (re-raised on the calling thread) */
     pthread_t caller;
     uint64_t progress_done;
+    /* Works of absorbed chunks, kept for the next chunks (under mu): a chunk's arrays are
+     * tens of MB, and fresh ones for every chunk were page faults for every chunk, which
+     * two threads also take in turns on the process's page-table lock. */
+    work *spare;
 } loader;
 
 static const char *show(char *buf, size_t size, tier__sv v)
@@ -899,18 +912,59 @@ static void parse_chunk(work *w, chunk *c, size_t index)
 
 /* ---- the ordered pipeline ------------------------------------------------------------------ */
 
-static void chunk_free_rows(const tier__alloc *a, chunk *c)
+static void lock(loader *L) { pthread_mutex_lock(&L->mu); }
+static void unlock(loader *L) { pthread_mutex_unlock(&L->mu); }
+
+/* A work from the spares, emptied; NULL if there is none. */
+static work *spare_take(loader *L)
+{
+    lock(L);
+    work *w = L->spare;
+    if (w)
+        L->spare = w->next_spare;
+    unlock(L);
+    if (!w)
+        return NULL;
+    w->n = 0;
+    w->last_id_hash = 0;
+    w->last_time_text.p = NULL;
+    w->last_time_text.n = 0;
+    w->last_time = 0;
+    memset(&w->order_memo, 0, sizeof w->order_memo);
+    memset(w->run_n, 0, sizeof w->run_n);
+    w->min_time = INT64_MAX;
+    w->max_time = INT64_MIN;
+    arena_reset(&w->scratch);
+    w->next_spare = NULL;
+    return w;
+}
+
+/* Gives a chunk's rows back to the spares once they are absorbed (or given up). */
+static void chunk_free_rows(loader *L, chunk *c)
 {
     if (c->w) {
-        work_free(c->w);
-        tier__free(a, c->w);
+        lock(L);
+        c->w->next_spare = L->spare;
+        L->spare = c->w;
+        unlock(L);
         c->w = NULL;
     }
 }
 
-static void chunk_clear(const tier__alloc *a, chunk *c)
+static void spares_free(loader *L)
 {
-    chunk_free_rows(a, c);
+    while (L->spare) {
+        work *w = L->spare;
+        L->spare = w->next_spare;
+        work_free(w);
+        tier__free(L->alloc, w);
+    }
+}
+
+static void chunk_clear(loader *L, chunk *c)
+{
+    const tier__alloc *a = L->alloc;
+    chunk_free_rows(L, c);
     for (size_t k = 0; k < c->n_msgs; k++)
         tier__free(a, c->msgs[k].text);
     tier__free(a, c->msgs);
@@ -1000,9 +1054,6 @@ static void absorb_chunk(loader *L, chunk *c, size_t index, const work *w)
         report_progress(L, done_at(L, c->end));
 }
 
-static void lock(loader *L) { pthread_mutex_lock(&L->mu); }
-static void unlock(loader *L) { pthread_mutex_unlock(&L->mu); }
-
 static void mark_failed(loader *L, size_t index)
 {
     lock(L);
@@ -1019,7 +1070,7 @@ static size_t absorb_turn(loader *L, size_t j)
     chunk *c = &L->chunks[j];
     if (!atomic_load(&L->cancelled) && j <= atomic_load(&L->fail))
         absorb_chunk(L, c, j, c->w);
-    chunk_free_rows(L->alloc, c);
+    chunk_free_rows(L, c);
     lock(L);
     L->absorbed = j + 1;
     size_t next = NONE;
@@ -1073,12 +1124,18 @@ static int chunk_task(void *ctx, size_t i)
     while (i > L->absorbed + L->ahead && !stopped(L, i))
         pthread_cond_wait(&L->cv, &L->mu);
     unlock(L);
-    work *w = c->w = tier__calloc(L->alloc, 1, sizeof *w);
-    if (!w)
-        c->status = TIER_ENOMEM; /* reported as "out of memory" */
-    else if (work_init(w, L, (size_t)(e - p) / 40 + 1024))
-        chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-    else
+    work *w = c->w = spare_take(L);
+    int ready = w != NULL;
+    if (!w) {
+        w = c->w = tier__calloc(L->alloc, 1, sizeof *w);
+        if (!w)
+            c->status = TIER_ENOMEM; /* reported as "out of memory" */
+        else if (work_init(w, L, (size_t)(e - p) / 40 + 1024))
+            chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+        else
+            ready = 1;
+    }
+    if (ready)
         parse_chunk(w, c, i);
     if (c->status)
         mark_failed(L, i);
@@ -1121,7 +1178,7 @@ static int run_window(loader *L, unsigned threads)
     atomic_store(&L->fail, NONE);
     tier__parallel_for(running, L->n_slots, chunk_task, L);
     for (size_t i = 0; i < L->n_slots; i++)
-        chunk_clear(L->alloc, &L->chunks[i]);
+        chunk_clear(L, &L->chunks[i]);
     tier__free(L->alloc, L->chunks);
     L->chunks = NULL;
     if (L->status)
@@ -1252,6 +1309,7 @@ static void loader_init(loader *L, const plan *pl, const tier_csv_options *o,
 
 static void loader_free(loader *L)
 {
+    spares_free(L);
     tier_dataset_free(L->acc);
     tier__free(L->alloc, L->message);
     pthread_mutex_destroy(&L->mu);
@@ -1490,7 +1548,7 @@ int tier_dataset_join_csv(tier_csv_report **report, tier_dataset *ds, const char
         L.win_start = c.p;
         parse_chunk(&w, &c, 0);
         absorb_chunk(&L, &c, 0, NULL);
-        chunk_clear(L.alloc, &c);
+        chunk_clear(&L, &c);
         if (L.status)
             rc = raise_failure(&L);
     }
