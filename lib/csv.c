@@ -14,7 +14,7 @@
  *      The rows are added, in chunk order, to one accumulator dataset
  *      (tier__dataset_add_batch) by whichever task finds the next chunk in line parsed: it
  *      holds the turn while the chunks after it are ready, and a task whose chunk must wait
- *      goes on to parse another instead of waiting (parsing runs at most 2 x threads chunks
+ *      goes on to parse another instead of waiting (parsing runs at most `threads` chunks
  *      ahead). Parsing thus overlaps the adding of earlier chunks, and no thread idles while
  *      there is a chunk to parse. Rows reach the accumulator in file order, so the result is
  *      the one a single pass would give, for any thread count.
@@ -1171,9 +1171,10 @@ static int run_window(loader *L, unsigned threads)
     L->absorbed = 0;
     L->absorbing = 0;
     /* bounded by the threads that run: the setting may be 0 (every core), and a bound of 0
-     * would parse no chunk before the ones ahead of it are added */
+     * would parse no chunk before the ones ahead of it are added. One chunk ahead per
+     * thread is as fast as two (measured at 2 threads) and holds ~20 MB less per thread. */
     const unsigned running = tier__threads(threads, L->n_slots);
-    L->ahead = 2 * (size_t)running;
+    L->ahead = (size_t)running;
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
     tier__parallel_for(running, L->n_slots, chunk_task, L);
