@@ -472,6 +472,7 @@ typedef struct work {
     tier__sv *cat[MAX_ATTRIBUTES];
     double *num[MAX_ATTRIBUTES];
     arena scratch;
+    int whole;                 /* work_init succeeded: every array exists, it may be reused */
     struct work *next_spare;   /* in the loader's list of works to reuse */
 } work;
 
@@ -625,6 +626,7 @@ static int work_init(work *w, loader *L, size_t cap)
         ok &= (w->cat[k] = array(w->alloc, cap, sizeof(tier__sv))) != NULL;
     for (size_t k = 0; k < pl->n_num; k++)
         ok &= (w->num[k] = array(w->alloc, cap, sizeof(double))) != NULL;
+    w->whole = ok;
     return ok ? TIER_OK : TIER_ENOMEM;
 }
 
@@ -939,15 +941,20 @@ static work *spare_take(loader *L)
     return w;
 }
 
-/* Gives a chunk's rows back to the spares once they are absorbed (or given up). */
+/* Gives a chunk's rows back to the spares once they are absorbed (or given up); a work
+ * whose arrays could not all be allocated is freed instead. */
 static void chunk_free_rows(loader *L, chunk *c)
 {
-    if (c->w) {
+    work *w = c->w;
+    c->w = NULL;
+    if (w && !w->whole) {
+        work_free(w);
+        tier__free(L->alloc, w);
+    } else if (w) {
         lock(L);
-        c->w->next_spare = L->spare;
-        L->spare = c->w;
+        w->next_spare = L->spare;
+        L->spare = w;
         unlock(L);
-        c->w = NULL;
     }
 }
 

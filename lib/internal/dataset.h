@@ -29,7 +29,7 @@ static inline size_t tier__part_of(uint64_t id_hash) { return (size_t)(id_hash >
 
 /* One transaction as the aggregation reads it, in its partition's run. Ids of up to
  * TIER__ID_INLINE bytes are copied in, so comparing and interning them never touches the
- * batch's text. Filled by tier__rec_fill. */
+ * batch's text. Filled by tier__rec_id and tier__rec_order. */
 #define TIER__ID_INLINE 16
 typedef struct tier__rec {
     uint64_t id_hash;      /* tier__hash_bytes of the id */
@@ -120,7 +120,7 @@ typedef struct tier__batch {
     const int64_t *times;         /* seconds since the epoch (with runs: NULL unless the batch
                                      has attribute columns) */
     const double *amounts;        /* finite (without runs) */
-    const tier__sv *orders;       /* NULL, or views with n == 0 meaning "no order id" */
+    const tier__sv *orders;       /* without runs: NULL, or views with n == 0 meaning "no order id" */
     const tier__rec *const *runs; /* NULL, or TIER__PARTS runs in batch order, together
                                      holding rows 0..n-1 once each */
     const size_t *run_n;          /* with runs: records in each run */

@@ -15,8 +15,9 @@
  * `total` (the file size). A file without bad rows must load the same under the strict and
  * the skip policy. A successful load is saved to a second temporary file and loaded
  * back, which must give the same dataset. Optionally the load is repeated with an allocator
- * that fails one chosen allocation, or with a progress callback that cancels: either must fail
- * cleanly, and every allocation made through the allocator must be freed. Setting the
+ * that fails one chosen allocation (at 1 or 2 threads), or with a progress callback that
+ * cancels: either must fail cleanly, and every allocation made through the allocator must be
+ * freed. Setting the
  * environment variable FUZZ_CSV_NO_OOM (to anything) skips the failing-allocator run, to fuzz
  * past a known allocation-failure bug.
  *
@@ -470,7 +471,9 @@ static void run_oom(const tier_csv_options *base, const result *ok, long fail_at
     tier_allocator al = {ca_malloc, ca_realloc, ca_free, &a};
     tier_csv_options o = *base;
     o.allocator = &al;
-    o.n_threads = 1;
+    /* odd calls at 2 threads: which allocation fails is then a matter of timing, but a
+     * failure on one thread must still leave the others' chunks and buffers sound */
+    o.n_threads = fail_at & 1 ? 2 : 1;
     result r;
     load(&r, &o);
     if (r.rc != TIER_OK && r.error[0] == '\0')
