@@ -66,7 +66,7 @@ else
     echo "data: generating $data"
     "$gen" --customers "$customers" --rows "$rows" --seed "$seed" --out "$data"
 fi
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 work="$data_dir/cli-c$customers-r$rows-s$seed"
 mkdir -p "$work"
 

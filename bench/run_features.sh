@@ -56,7 +56,7 @@ else
     echo "data: generating $data"
     "$gen" --customers "$customers" --rows "$rows" --seed "$seed" --out "$data"
 fi
-bytes=$(stat -c %s "$data")
+bytes=$(stat -L -c %s "$data")
 
 # ---- which tools can run ----
 have_pandas=0
