@@ -333,8 +333,8 @@ class Dataset(DatasetHandle):
                          fspath(path), byref(opts))
 
     def compute_features(self, as_of=None):
-        """Materialises the feature columns at ``as_of`` (None: one day after the last
-        transaction). Returns self."""
+        """Fixes the feature columns at ``as_of`` (None: one day after the last
+        transaction); each column is computed when first read. Returns self."""
         C.tier_dataset_compute_features(self._mutable(), as_of_value(as_of))
         return self
 
