@@ -1393,12 +1393,24 @@ static void test_repeated_time_after_bad_rows(void **state)
 /* A two-chunk log with invoice numbers (growing, revisited, zero-led, non-numeric), lines of
  * one order sharing their time text, some rows out of time order: loaded with 1 and 2 threads
  * it must give exactly what tier_dataset_add_transactions gives for the same rows, which
- * hashes the ids itself and takes the whole log as one batch. */
-static void test_chunks_with_orders_equal_arrays(void **state)
+ * hashes the ids itself and takes the whole log as one batch. Ids of 2-5 bytes, of 9-12
+ * (compared by their first 8 bytes and the rest) and of 29-32 (longer than a record holds:
+ * read from the chunk). */
+/* Customer ids of one of three lengths (see chunks_with_orders_equal_arrays). */
+static void format_id(char *buf, size_t size, int style, unsigned cust)
 {
-    (void)state;
+    if (style == 0)
+        snprintf(buf, size, "u%u", cust);
+    else if (style == 1)
+        snprintf(buf, size, "customer%u", cust);
+    else
+        snprintf(buf, size, "customer-of-the-shop-%011u", cust);
+}
+
+static void chunks_with_orders_equal_arrays(int id_style)
+{
     enum { ROWS = 260000, CUSTOMERS = 3001 };
-    char (*ids)[8] = malloc(ROWS * sizeof *ids);
+    char (*ids)[40] = malloc(ROWS * sizeof *ids);
     char (*orders)[12] = malloc(ROWS * sizeof *orders);
     const char **id_ptrs = malloc(ROWS * sizeof *id_ptrs), **order_ptrs = malloc(ROWS * sizeof *order_ptrs);
     int64_t *times = malloc(ROWS * sizeof *times);
@@ -1431,7 +1443,7 @@ static void test_chunks_with_orders_equal_arrays(void **state)
         char ts[32];
         strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
         for (unsigned k = 0, lines = 1 + r % 4; k < lines && i < ROWS; k++, i++) {
-            snprintf(ids[i], sizeof ids[i], "u%u", cust);
+            format_id(ids[i], sizeof ids[i], id_style, cust);
             snprintf(orders[i], sizeof orders[i], "%s", order);
             id_ptrs[i] = ids[i];
             order_ptrs[i] = orders[i];
@@ -1467,6 +1479,13 @@ static void test_chunks_with_orders_equal_arrays(void **state)
     free(order_ptrs);
     free(times);
     free(amounts);
+}
+
+static void test_chunks_with_orders_equal_arrays(void **state)
+{
+    (void)state;
+    for (int style = 0; style < 3; style++)
+        chunks_with_orders_equal_arrays(style);
 }
 
 /* An allocator that holds the first large block (a chunk's parsed-row arrays; nothing else in
