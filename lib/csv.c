@@ -493,6 +493,8 @@ typedef struct loader {
     size_t absorbed;           /* chunks of this window added (or skipped) so far, in order */
     int absorbing;             /* a task holds the absorb turn */
     size_t ahead;              /* chunks parsed ahead of the absorbed ones, at most */
+    unsigned running;          /* threads of the window's pipeline */
+    atomic_uint parsing;       /* tasks parsing a chunk right now */
     atomic_size_t fail;        /* lowest failing chunk of this window, NONE if none */
     atomic_int cancelled;
     const char *resume;        /* where the next window starts */
@@ -1046,6 +1048,11 @@ static void absorb_chunk(loader *L, chunk *c, size_t index, const work *w)
         if (rc == TIER_OK) {
             tier__batch b;
             batch_of(&b, w);
+            /* The adding runs on the threads that are not parsing: while the others parse,
+             * a helper would only take turns with them on the same cores (measured: 3-4% slower
+             * at 2 threads); once parsing is over, every thread helps. */
+            unsigned parsing = atomic_load(&L->parsing);
+            b.threads = L->running > parsing ? L->running - parsing : 1;
             rc = tier__dataset_add_batch(L->acc, &b);
         }
         if (rc) {
@@ -1142,8 +1149,11 @@ static int chunk_task(void *ctx, size_t i)
         else
             ready = 1;
     }
-    if (ready)
+    if (ready) {
+        atomic_fetch_add(&L->parsing, 1);
         parse_chunk(w, c, i);
+        atomic_fetch_sub(&L->parsing, 1);
+    }
     if (c->status)
         mark_failed(L, i);
 
@@ -1182,6 +1192,8 @@ static int run_window(loader *L, unsigned threads)
      * thread is as fast as two (measured at 2 threads) and holds ~20 MB less per thread. */
     const unsigned running = tier__threads(threads, L->n_slots);
     L->ahead = (size_t)running;
+    L->running = running;
+    atomic_store(&L->parsing, 0);
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
     tier__parallel_for(running, L->n_slots, chunk_task, L);
@@ -1310,6 +1322,8 @@ static void loader_init(loader *L, const plan *pl, const tier_csv_options *o,
     L->rep = rep;
     atomic_init(&L->fail, NONE);
     atomic_init(&L->cancelled, 0);
+    atomic_init(&L->parsing, 0);
+    L->running = 1;
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
     L->caller = pthread_self();

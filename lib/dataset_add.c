@@ -431,7 +431,7 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
     add_job *job = new_job(ds, b);
     if (!job)
         return tier__oom();
-    unsigned threads = b->n < PARALLEL_MIN ? 1 : ds->n_threads;
+    unsigned threads = b->n < PARALLEL_MIN ? 1 : b->threads ? b->threads : ds->n_threads;
     if (!b->runs) {
         unsigned slice_threads = tier__threads(threads, job->n_slices);
         tier__parallel_for(slice_threads, job->n_slices, hash_slice, job);

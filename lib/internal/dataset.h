@@ -125,6 +125,7 @@ typedef struct tier__batch {
                                      holding rows 0..n-1 once each */
     const size_t *run_n;          /* with runs: records in each run */
     int64_t min_time, max_time;   /* with runs: the earliest and latest time */
+    unsigned threads;             /* threads for the aggregation; 0 = the dataset's setting */
     size_t n_cat;                 /* categorical attribute columns from the transactions */
     const char *const *cat_names; /* n_cat column names */
     const tier__sv *const *cat_values; /* n_cat arrays of n views; p == NULL means missing */
