@@ -593,6 +593,22 @@ static int field(work *w, size_t k, tier__sv *out)
     return TIER_OK;
 }
 
+/* Empties a work for a new chunk: no rows, no row remembered from before, empty runs. Its
+ * arrays stay as they are. */
+static void work_empty(work *w)
+{
+    w->n = 0;
+    w->last_id_hash = 0;
+    w->last_time_text.p = NULL;
+    w->last_time_text.n = 0;
+    w->last_time = 0;
+    memset(&w->order_memo, 0, sizeof w->order_memo);
+    memset(w->run_n, 0, sizeof w->run_n);
+    w->min_time = INT64_MAX;
+    w->max_time = INT64_MIN;
+    arena_reset(&w->scratch);
+}
+
 /* An uninitialised array (every entry is written before it is read). */
 static void *array(const tier__alloc *a, size_t n, size_t elem)
 {
@@ -616,8 +632,7 @@ static int work_init(work *w, loader *L, size_t cap)
     int ok = w->f && w->esc && w->ids;
     if (!pl->join && (pl->n_cat || pl->n_num))
         ok &= (w->times = array(w->alloc, cap, sizeof *w->times)) != NULL;
-    w->min_time = INT64_MAX;
-    w->max_time = INT64_MIN;
+    work_empty(w);
     /* runs sized for rows spread evenly over the partitions, with room for chance */
     for (size_t p = 0; p < TIER__PARTS && !pl->join; p++) {
         w->run_cap[p] = cap / TIER__PARTS + cap / (4 * TIER__PARTS) + 16;
@@ -927,19 +942,10 @@ static work *spare_take(loader *L)
     if (w)
         L->spare = w->next_spare;
     unlock(L);
-    if (!w)
-        return NULL;
-    w->n = 0;
-    w->last_id_hash = 0;
-    w->last_time_text.p = NULL;
-    w->last_time_text.n = 0;
-    w->last_time = 0;
-    memset(&w->order_memo, 0, sizeof w->order_memo);
-    memset(w->run_n, 0, sizeof w->run_n);
-    w->min_time = INT64_MAX;
-    w->max_time = INT64_MIN;
-    arena_reset(&w->scratch);
-    w->next_spare = NULL;
+    if (w) {
+        work_empty(w);
+        w->next_spare = NULL;
+    }
     return w;
 }
 

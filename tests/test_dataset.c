@@ -982,7 +982,8 @@ static void test_one_customer_many_rows(void **state)
 
 /* Ids whose 64-bit hashes agree in the upper 32 bits (the slot tag) and the lower 16 (the home
  * slot of any table up to 65,536 slots), found by birthday searches over "C%08u", "%08x" and
- * "customer%08u" (2^25 ids each): a table that trusted the tag would merge them. They must stay two customers, and two categories. */
+ * "customer%08u" (2^25 ids each): a table that trusted the tag would merge them. They must
+ * stay two customers, and two categories. */
 static void test_colliding_hashes(void **state)
 {
     (void)state;
