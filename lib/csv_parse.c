@@ -202,6 +202,44 @@ tier__csv_status tier__csv_record_next(tier__csv_tok *t, const char *p, const ch
     return TIER__CSV_OK;
 }
 
+/* The checks of tier__csv_plain_record for the terminator at q of field k of n. */
+static inline int plain_end(const char *q, char delim, size_t k, size_t n)
+{
+    if (*q == delim)
+        return k + 1 < n; /* not more fields than n */
+    return *q == '\n' && k + 1 == n && q[-1] != '\r'; /* not a quote, fewer fields, CRLF */
+}
+
+const char *tier__csv_plain_record(tier__csv_tok *t, const char *p, const char **ends, size_t n)
+{
+    if (*p == '\n' || *p == '\r' || *p == '"')
+        return NULL; /* a blank line, a CR, or a quoted first field */
+    const char *const start = p;
+    if (t->end - p > 64) {
+        /* The usual row is shorter than 64 bytes: one mask of its own bytes finds every
+         * field, with no tokenizer state to keep (t's block stays valid as it is). */
+        uint64_t m = mask3_64(p, t->delim, '\n', '"');
+        for (size_t k = 0; k < n; k++) {
+            if (!m)
+                goto long_row;
+            const char *q = p + ctz64(m);
+            m &= m - 1;
+            if (!plain_end(q, t->delim, k, n))
+                return NULL;
+            ends[k] = q;
+        }
+        return ends[n - 1] + 1;
+    }
+long_row:
+    for (size_t k = 0; k < n; k++) {
+        const char *q = scan_next(t, k ? ends[k - 1] + 1 : start);
+        if (q == t->end || !plain_end(q, t->delim, k, n))
+            return NULL; /* no line end before the end of the input, or not plain */
+        ends[k] = q;
+    }
+    return ends[n - 1] + 1;
+}
+
 size_t tier__csv_unescape(char *dst, tier__sv src)
 {
     size_t k = 0;

@@ -616,7 +616,9 @@ static void test_time_formats(void **state)
                                  "j,  2011-01-01 10:20:30  ,1\n"
                                  "k,1/2/2011,1\n"
                                  "l,1969-12-31 23:59:59,1\n"
-                                 "m,0001-01-01,1\n",
+                                 "m,0001-01-01,1\n"
+                                 "n,2011-01-01t10:20:30,1\n"
+                                 "o,9999-12-31 23:59:59,1\n",
                                  NULL, NULL);
     const double base = (double)T0, clock = 10 * 3600 + 20 * 60 + 30;
     assert_true(num(ds, "a", "first_purchase") == base);
@@ -632,6 +634,8 @@ static void test_time_formats(void **state)
     assert_true(num(ds, "k", "first_purchase") == base + DAY);
     assert_true(num(ds, "l", "first_purchase") == -1.0);
     assert_true(num(ds, "m", "first_purchase") == -62135596800.0);
+    assert_true(num(ds, "n", "first_purchase") == base + clock);
+    assert_true(num(ds, "o", "first_purchase") == 253402300799.0);
     tier_dataset_free(ds);
 
     /* A user format. */
@@ -1388,6 +1392,168 @@ static void test_repeated_time_after_bad_rows(void **state)
     tier_dataset_free(ds);
 }
 
+/* ---- plain rows (the fast path) and every other form of the same rows ---------------------- */
+
+/* Field i of row r of the plain-rows log: ids of 1 to 79 bytes (so some rows are longer than
+ * the 64 bytes the fast path looks at at once), some with a ".0" tail or blanks around them;
+ * times in the fixed form, with 'T', as dates, in M/D/Y and blank-padded; amounts as integers,
+ * decimals, exponents and with blanks. */
+static void plain_field(char *buf, size_t size, size_t r, int i)
+{
+    uint64_t s = (r + 1) * 0x9E3779B97F4A7C15ULL;
+    s ^= s >> 29;
+    unsigned v = (unsigned)(s % 1000003);
+    if (i == 0) {
+        size_t len = 1 + (v * 7 + r) % 79;
+        unsigned cust = v % 400;
+        int n = snprintf(buf, size, "%s%u", v % 23 == 0 ? " c" : "c", cust);
+        for (size_t k = (size_t)n; k < len && k + 3 < size; k++)
+            buf[k] = (char)('a' + cust % 26);
+        size_t end = len > (size_t)n ? len : (size_t)n;
+        buf[end] = '\0';
+        if (v % 31 == 0 && cust % 2 == 0)
+            snprintf(buf, size, "%u.0", cust); /* "17850.0" is customer "17850" */
+    } else if (i == 1) {
+        snprintf(buf, size, "%u", 5000 + (unsigned)(r / 3));
+    } else if (i == 2) {
+        unsigned day = 1 + (unsigned)(r / 40) % 28, h = v % 24, m = v % 60, sec = v % 59;
+        switch (v % 6) {
+        case 0: snprintf(buf, size, "2011-03-%02u %02u:%02u", day, h, m); break;
+        case 1: snprintf(buf, size, "2011-03-%02uT%02u:%02u:%02u", day, h, m, sec); break;
+        case 2: snprintf(buf, size, "2011-03-%02u", day); break;
+        case 3: snprintf(buf, size, "3/%u/2011 %u:%02u", day, h, m); break;
+        case 4: snprintf(buf, size, " 2011-03-%02u %02u:%02u:%02u ", day, h, m, sec); break;
+        default: snprintf(buf, size, "2011-03-%02u %02u:%02u:%02u", day, h, m, sec); break;
+        }
+    } else {
+        int cents = (int)(v % 40000) - 4000;
+        switch (v % 5) {
+        case 0: snprintf(buf, size, "%d", cents / 100); break;
+        case 1: snprintf(buf, size, "%de-2", cents); break;
+        case 2: snprintf(buf, size, " %d.5 ", cents / 100); break;
+        default: snprintf(buf, size, "%s%d.%02d", cents < 0 ? "-" : "", abs(cents) / 100, abs(cents) % 100); break;
+        }
+    }
+}
+
+/* Writes the log in one form: 0 plain, 1 every field quoted, 2 CRLF line ends, 3 no line end
+ * after the last row. Rows in `bad` (form 0 and 2 only) get a fault the general path words. */
+static const char *write_plain_log(const char *name, int form, size_t rows, int with_bad)
+{
+    const char *path = test_temp_path(name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    const char *eol = form == 2 ? "\r\n" : "\n";
+    fprintf(f, "customer_id,order_id,time,amount%s", eol);
+    for (size_t r = 0; r < rows; r++) {
+        char field[4][96];
+        for (int i = 0; i < 4; i++)
+            plain_field(field[i], sizeof field[i], r, i);
+        if (with_bad && r % 97 == 50) {
+            static const char *const faults[] = { "x\"y,1,2011-03-01,1", "x,1,2011-03-01",
+                                                  "x,1,2011-03-01,1,9", "x,1,2011-02-30 10:00:00,1",
+                                                  "x,1,2011-03-01 10:00:60,1", "x,1,2011-03-0a 10:00:00,1" };
+            fprintf(f, "%s%s", faults[(r / 97) % 6], eol);
+            continue;
+        }
+        if (r % 211 == 7)
+            fputs(eol, f); /* a blank line */
+        for (int i = 0; i < 4; i++) {
+            if (form == 1)
+                fprintf(f, "%s\"%s\"", i ? "," : "", field[i]);
+            else
+                fprintf(f, "%s%s", i ? "," : "", field[i]);
+        }
+        if (form != 3 || r + 1 < rows)
+            fputs(eol, f);
+    }
+    fclose(f);
+    return path;
+}
+
+/* The line of row r in write_plain_log's file (the header is line 1; a blank line goes
+ * before each good row r with r % 211 == 7). */
+static size_t plain_log_line(size_t r, int with_bad)
+{
+    size_t blanks = 0;
+    for (size_t k = 0; k <= r; k++)
+        blanks += k % 211 == 7 && !(with_bad && k % 97 == 50);
+    return r + 2 + blanks;
+}
+
+/* The fast path takes the rows that are plain and leaves every other row to the general
+ * tokenizer: the same log loads to the same dataset whether its rows are plain, all quoted
+ * (no row plain), CRLF-ended (no row plain) or missing the last line end, and its bad rows get
+ * the same messages, at 1 and 2 threads and with a chunk end inside the log. */
+static void test_plain_rows_equal_other_forms(void **state)
+{
+    (void)state;
+    const size_t rows = 300000; /* ~11 MB: two chunks */
+    tier_csv_options o = opts_default();
+    o.order_column = "order_id";
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    o.max_messages = 50;
+    o.n_threads = 1;
+    tier_dataset *good = NULL, *bad = NULL;
+    tier_csv_report *good_rep = NULL, *bad_rep = NULL;
+    TIER_CHECK(tier_dataset_load_csv(&good, &good_rep, write_plain_log("plain_good.csv", 0, rows, 0), &o));
+    TIER_CHECK(tier_dataset_load_csv(&bad, &bad_rep, write_plain_log("plain_bad.csv", 0, rows, 1), &o));
+    assert_int_equal(tier_csv_report_count(good_rep, TIER_CSV_ROWS_BAD), 0);
+    assert_true(tier_csv_report_count(good_rep, TIER_CSV_ROWS_USED) > rows / 2);
+    assert_true(tier_dataset_size(good) > 300);
+    assert_int_equal(tier_csv_report_count(bad_rep, TIER_CSV_ROWS_BAD), (rows + 46) / 97);
+    static const char *const expect[] = {
+        "malformed field (a quote inside an unquoted field",
+        "row has 3 fields, expected 4",
+        "row has 5 fields, expected 4",
+        "time '2011-02-30 10:00:00': day out of range for the month",
+        "time '2011-03-01 10:00:60': second out of range",
+        "time '2011-03-0a 10:00:00': not a recognised time",
+    };
+    static const size_t column[] = { 1, 4, 5, 3, 3, 3 };
+    for (size_t i = 0; i < 6; i++) {
+        size_t r = 50 + 97 * i;
+        char want[200];
+        snprintf(want, sizeof want, "plain_bad.csv:%zu:%zu: %s", plain_log_line(r, 1), column[i], expect[i]);
+        int found = 0;
+        for (size_t k = 0; k < tier_csv_report_message_count(bad_rep) && !found; k++)
+            found = strstr(tier_csv_report_message(bad_rep, k), want) != NULL;
+        if (!found)
+            fail_msg("no message '%s'", want);
+    }
+    for (int form = 0; form < 4; form++)
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            const int with_bad = form == 0 || form == 2;
+            const tier_dataset *ref = with_bad ? bad : good;
+            const tier_csv_report *ref_rep = with_bad ? bad_rep : good_rep;
+            char name[32];
+            snprintf(name, sizeof name, "plain_form%d.csv", form);
+            tier_dataset *ds = NULL;
+            tier_csv_report *rep = NULL;
+            o.n_threads = threads;
+            TIER_CHECK(tier_dataset_load_csv(&ds, &rep, write_plain_log(name, form, rows, with_bad), &o));
+            assert_same_dataset(ref, ds);
+            static const tier_csv_count rows_counts[] = { TIER_CSV_ROWS, TIER_CSV_ROWS_USED,
+                                                          TIER_CSV_ROWS_NO_CUSTOMER, TIER_CSV_ROWS_BAD };
+            for (size_t k = 0; k < 4; k++) /* bytes differ: quotes and CRs */
+                assert_int_equal(tier_csv_report_count(rep, rows_counts[k]),
+                                 tier_csv_report_count(ref_rep, rows_counts[k]));
+            assert_int_equal(tier_csv_report_message_count(rep), tier_csv_report_message_count(ref_rep));
+            for (size_t k = 0; k < tier_csv_report_message_count(rep); k++) /* after the file name */
+                assert_string_equal(strchr(tier_csv_report_message(rep, k), ':'),
+                                    strchr(tier_csv_report_message(ref_rep, k), ':'));
+            tier_csv_report_free(rep);
+            tier_dataset_free(ds);
+            remove(test_temp_path(name));
+        }
+    tier_csv_report_free(good_rep);
+    tier_csv_report_free(bad_rep);
+    tier_dataset_free(good);
+    tier_dataset_free(bad);
+    remove(test_temp_path("plain_good.csv"));
+    remove(test_temp_path("plain_bad.csv"));
+}
+
 /* ---- the chunk pipeline: order ids across chunks, and parsing ahead of the adding ---------- */
 
 /* A two-chunk log with invoice numbers (growing, revisited, zero-led, non-numeric), lines of
@@ -1712,6 +1878,7 @@ int main(void)
         cmocka_unit_test(test_repeated_ids_differ_by_one_byte),
         cmocka_unit_test(test_repeated_times_differ_by_one_byte),
         cmocka_unit_test(test_repeated_time_after_bad_rows),
+        cmocka_unit_test(test_plain_rows_equal_other_forms),
         cmocka_unit_test(test_chunks_with_orders_equal_arrays),
         cmocka_unit_test(test_default_threads_parse_ahead),
         cmocka_unit_test(test_online_retail),

@@ -52,6 +52,14 @@ tier__csv_status tier__csv_record_next(tier__csv_tok *t, const char *p, const ch
                                        tier__sv *fields, unsigned char *escaped, size_t cap,
                                        tier__csv_record *rec);
 
+/* The fast path for the common record: exactly n fields (n >= 1), none of them quoted,
+ * ended by LF with no CR before it. Stores the end of field k in ends[k] (the field starts
+ * just after ends[k - 1], or at p) and returns the start of the next record. Returns NULL,
+ * having stored nothing that matters, for any other record, valid or not: the caller then
+ * tokenizes it with tier__csv_record_next, which takes every form and words every error.
+ * Field views are those tier__csv_record_next gives for the same record. */
+const char *tier__csv_plain_record(tier__csv_tok *t, const char *p, const char **ends, size_t n);
+
 /* Copies src with doubled quotes collapsed into dst (room for src.n bytes); returns the
  * length written. */
 size_t tier__csv_unescape(char *dst, tier__sv src);
