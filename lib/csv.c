@@ -8,7 +8,9 @@
  *      thread count, so every run cuts the file the same way.
  *   3. Tasks on the pool (lib/pool.c) each take one chunk: learn its start from the previous
  *      task, find its end and publish it (a fast scan, so the chain moves quickly), tokenize
- *      and convert the chunk: each row's transaction becomes a record in its customer
+ *      and convert the chunk (a plain row, unquoted and LF-ended, is split by a fast path,
+ *      tier__csv_plain_record; any other goes through tier__csv_record_next, which also
+ *      words the errors): each row's transaction becomes a record in its customer
  *      partition's run (the dataset's aggregation input, written while the row is in cache),
  *      ids and attribute values stay views into the input, no copies.
  *      The rows are added, in chunk order, to one accumulator dataset
