@@ -106,8 +106,8 @@ static int order_append(const tier__alloc *a, tier__orderset *s, uint64_t hash, 
     return (int)flags;
 }
 
-int tier__orderset_append_new(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row,
-                              uint32_t flags)
+int tier__orderset_append_slow(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row,
+                               uint32_t flags)
 {
     return order_append(a, s, hash | 1, row, flags);
 }
@@ -180,7 +180,7 @@ int tier__dayset_reserve(const tier__alloc *a, tier__dayset *s, size_t n)
     return rc;
 }
 
-int tier__dayset_append_new(const tier__alloc *a, tier__dayset *s, uint64_t key)
+int tier__dayset_append_slow(const tier__alloc *a, tier__dayset *s, uint64_t key)
 {
     if (s->n == s->cap && tier__dayset_reserve(a, s, s->n + 1))
         return -1;
@@ -199,7 +199,7 @@ int tier__dayset_add(const tier__alloc *a, tier__dayset *s, uint64_t key)
     for (size_t j = (size_t)mix(key) & s->mask;; j = (j + 1) & s->mask) {
         uint64_t k = s->index[j];
         if (!k)
-            return tier__dayset_append_new(a, s, key);
+            return tier__dayset_append_slow(a, s, key);
         if (k == key)
             return 0;
     }

@@ -52,9 +52,22 @@ int tier__orderset_reserve(const tier__alloc *a, tier__orderset *s, size_t n);
  * (recorded). */
 int tier__orderset_add(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row, uint32_t flags);
 /* Appends the entry (hash, row, flags), which the caller knows is not in the set. Returns
- * `flags`, or -1 on ENOMEM (recorded). */
-int tier__orderset_append_new(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row,
-                              uint32_t flags);
+ * `flags`, or -1 on ENOMEM (recorded). Inline for the usual case (room in the log, no index
+ * to keep): a log in time order appends a new order on every other row. */
+int tier__orderset_append_slow(const tier__alloc *a, tier__orderset *s, uint64_t hash, uint32_t row,
+                               uint32_t flags);
+static inline int tier__orderset_append_new(const tier__alloc *a, tier__orderset *s, uint64_t hash,
+                                            uint32_t row, uint32_t flags)
+{
+    if (s->n < s->cap && !s->index) {
+        tier__order_entry *e = &s->log[s->n++];
+        e->hash = hash | 1;
+        e->row = row;
+        e->flags = flags;
+        return (int)flags;
+    }
+    return tier__orderset_append_slow(a, s, hash, row, flags);
+}
 /* The entry added last, or NULL: the caller may OR flags into it (consecutive lines of one
  * order). */
 static inline tier__order_entry *tier__orderset_last(tier__orderset *s)
@@ -78,8 +91,17 @@ static inline int32_t tier__day_key_day(uint64_t key)
 /* Adds a key (builds the index on first use). Returns 1 if new, 0 if present, -1 on ENOMEM
  * (recorded). */
 int tier__dayset_add(const tier__alloc *a, tier__dayset *s, uint64_t key);
-/* Appends a key the caller knows is not in the set. Returns 1, or -1 on ENOMEM (recorded). */
-int tier__dayset_append_new(const tier__alloc *a, tier__dayset *s, uint64_t key);
+/* Appends a key the caller knows is not in the set. Returns 1, or -1 on ENOMEM (recorded).
+ * Inline for the usual case, as tier__orderset_append_new. */
+int tier__dayset_append_slow(const tier__alloc *a, tier__dayset *s, uint64_t key);
+static inline int tier__dayset_append_new(const tier__alloc *a, tier__dayset *s, uint64_t key)
+{
+    if (s->n < s->cap && !s->index) {
+        s->log[s->n++] = key;
+        return 1;
+    }
+    return tier__dayset_append_slow(a, s, key);
+}
 /* Hints the CPU to fetch the index slot of `key`, when there is an index. */
 void tier__dayset_prefetch(const tier__dayset *s, uint64_t key);
 
