@@ -270,7 +270,9 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
 static inline void prefetch_slots(const tier__part *p, const tier__rec *r)
 {
     tier__strtab_prefetch(&p->ids, r->id_hash);
-    if (r->order_hash)
+    /* the sets have an index only once the log asked a question in time order never asks
+     * (keyset.h): until then there is nothing to fetch, and no call to make */
+    if (r->order_hash && p->orders.index)
         tier__orderset_prefetch(&p->orders, r->order_hash);
 }
 
@@ -284,7 +286,7 @@ static inline void prefetch_entries(const tier__part *p, const tier__rec *r)
     if (r->id_len > 8)
         PREFETCH(&p->ids.strs[l]);
     PREFETCH(&p->cust[l]);
-    if (r->amount > 0)
+    if (r->amount > 0 && p->days.index)
         tier__dayset_prefetch(&p->days, tier__day_key((uint32_t)l, tier__day_of(r->time)));
 }
 
