@@ -440,7 +440,8 @@ int tier__dataset_add_batch(tier_dataset *ds, const tier__batch *b)
         place_slices(job);
         tier__parallel_for(slice_threads, job->n_slices, scatter_slice, job);
     }
-    rc = tier__parallel_for(tier__threads(threads, TIER__PARTS), TIER__PARTS, aggregate_partition, job);
+    rc = tier__parallel_for_offered(b->desk, tier__threads(threads, TIER__PARTS), TIER__PARTS,
+                                    aggregate_partition, job);
     if (rc) {
         /* Keep the dataset valid: number the customers that were created, then report the
          * lowest failing partition's message, which was recorded on a worker thread. */

@@ -25,7 +25,7 @@ unsigned tier__threads(unsigned requested, size_t tasks)
     return n;
 }
 
-typedef struct job {
+struct tier__offer {
     int (*fn)(void *ctx, size_t task);
     void *ctx;
     size_t n_tasks;
@@ -33,7 +33,9 @@ typedef struct job {
     pthread_mutex_t lock;
     size_t failed_task;  /* lowest failing task index, n_tasks if none */
     int failed_rc;
-} job;
+    unsigned helpers;    /* threads inside tier__help_desk_help (under the desk's lock) */
+};
+typedef struct tier__offer job;
 
 static void run_tasks(job *j)
 {
@@ -61,6 +63,33 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static void job_init(job *j, size_t n_tasks, int (*fn)(void *ctx, size_t task), void *ctx)
+{
+    j->fn = fn;
+    j->ctx = ctx;
+    j->n_tasks = n_tasks;
+    atomic_init(&j->next, 0);
+    pthread_mutex_init(&j->lock, NULL);
+    j->failed_task = n_tasks;
+    j->failed_rc = 0;
+    j->helpers = 0;
+}
+
+/* Runs j's tasks on the calling thread and n_threads - 1 new ones. */
+static void run_job(job *j, unsigned n_threads)
+{
+    pthread_t tids[MAX_THREADS];
+    unsigned started = 0;
+    for (unsigned t = 1; t < n_threads; t++) {
+        if (pthread_create(&tids[started], NULL, worker, j) != 0)
+            break; /* fewer threads: the work still gets done */
+        started++;
+    }
+    run_tasks(j);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+}
+
 int tier__parallel_for(unsigned n_threads, size_t n_tasks, int (*fn)(void *ctx, size_t task), void *ctx)
 {
     if (n_tasks == 0)
@@ -75,23 +104,44 @@ int tier__parallel_for(unsigned n_threads, size_t n_tasks, int (*fn)(void *ctx, 
         return 0;
     }
     job j;
-    j.fn = fn;
-    j.ctx = ctx;
-    j.n_tasks = n_tasks;
-    atomic_init(&j.next, 0);
-    pthread_mutex_init(&j.lock, NULL);
-    j.failed_task = n_tasks;
-    j.failed_rc = 0;
-    pthread_t tids[MAX_THREADS];
-    unsigned started = 0;
-    for (unsigned t = 1; t < n_threads; t++) {
-        if (pthread_create(&tids[started], NULL, worker, &j) != 0)
-            break; /* fewer threads: the work still gets done */
-        started++;
-    }
-    run_tasks(&j);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tids[t], NULL);
+    job_init(&j, n_tasks, fn, ctx);
+    run_job(&j, n_threads);
     pthread_mutex_destroy(&j.lock);
     return j.failed_rc;
+}
+
+int tier__parallel_for_offered(tier__help_desk *desk, unsigned n_threads, size_t n_tasks,
+                               int (*fn)(void *ctx, size_t task), void *ctx)
+{
+    if (!desk || n_tasks == 0)
+        return tier__parallel_for(n_threads, n_tasks, fn, ctx);
+    job j;
+    job_init(&j, n_tasks, fn, ctx);
+    pthread_mutex_lock(desk->mu);
+    desk->offer = &j;
+    pthread_cond_broadcast(desk->cv);
+    pthread_mutex_unlock(desk->mu);
+    run_job(&j, tier__threads(n_threads, n_tasks));
+    /* Every task is claimed; helpers may still be running theirs, and j lives on this stack. */
+    pthread_mutex_lock(desk->mu);
+    desk->offer = NULL;
+    while (j.helpers)
+        pthread_cond_wait(desk->cv, desk->mu);
+    pthread_mutex_unlock(desk->mu);
+    pthread_mutex_destroy(&j.lock);
+    return j.failed_rc;
+}
+
+int tier__help_desk_help(tier__help_desk *desk)
+{
+    job *j = desk->offer;
+    if (!j || atomic_load(&j->next) >= j->n_tasks)
+        return 0;
+    j->helpers++;
+    pthread_mutex_unlock(desk->mu);
+    run_tasks(j);
+    pthread_mutex_lock(desk->mu);
+    j->helpers--;
+    pthread_cond_broadcast(desk->cv);
+    return 1;
 }

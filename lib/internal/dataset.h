@@ -8,6 +8,8 @@
 #include "alloc.h"
 #include "strtab.h"
 
+struct tier__help_desk;
+
 /* A string view; not NUL-terminated. */
 typedef struct tier__sv {
     const char *p;
@@ -126,6 +128,8 @@ typedef struct tier__batch {
     const size_t *run_n;          /* with runs: records in each run */
     int64_t min_time, max_time;   /* with runs: the earliest and latest time */
     unsigned threads;             /* threads for the aggregation; 0 = the dataset's setting */
+    struct tier__help_desk *desk; /* NULL, or where the aggregation's partition tasks are
+                                     offered to the caller's idle threads (pool.h) */
     size_t n_cat;                 /* categorical attribute columns from the transactions */
     const char *const *cat_names; /* n_cat column names */
     const tier__sv *const *cat_values; /* n_cat arrays of n views; p == NULL means missing */
