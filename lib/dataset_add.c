@@ -173,7 +173,7 @@ typedef struct prev_txn {
  * ways, cheapest first: the order is the one recorded last (another line of it, such as a
  * discount line inside a purchase); its number is above every number recorded in the
  * partition, so it is new; otherwise the set is asked. */
-static int count_order(tier__part *p, const tier__alloc *a, const tier__rec *r, uint32_t l, uint32_t flag,
+static inline int count_order(tier__part *p, const tier__alloc *a, const tier__rec *r, uint32_t l, uint32_t flag,
                        uint32_t *counter)
 {
     tier__order_entry *last = tier__orderset_last(&p->orders);
@@ -319,15 +319,21 @@ static int aggregate_partition(void *ctx, size_t part)
         if (k + AHEAD_STRING < n)
             prefetch_string(p, &run[k + AHEAD_STRING]);
         if (!prev_id || !same_customer(job, r, prev_id)) {
-            rc = tier__part_reserve(job->ds, p, p->ids.n + 1);
-            int created = 0;
-            if (!rc)
-                rc = tier__strtab_intern_hashed(&p->ids, rec_id(job, r), r->id_len, r->id_hash, &l, &created);
-            if (rc)
-                break;
-            if (created) {
-                tier__part_init_local(p, l);
-                job->new_local[r->row] = where_code(part, l) + 1;
+            const char *id = rec_id(job, r);
+            long found = tier__strtab_find_hashed(&p->ids, id, r->id_len, r->id_hash);
+            if (found >= 0) { /* the usual case, inline */
+                l = (uint32_t)found;
+            } else {
+                int created = 0;
+                rc = tier__part_reserve(job->ds, p, p->ids.n + 1);
+                if (!rc)
+                    rc = tier__strtab_intern_hashed(&p->ids, id, r->id_len, r->id_hash, &l, &created);
+                if (rc)
+                    break;
+                if (created) { /* always: the lookup just missed */
+                    tier__part_init_local(p, l);
+                    job->new_local[r->row] = where_code(part, l) + 1;
+                }
             }
             prev_id = r;
         }

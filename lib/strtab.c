@@ -114,33 +114,6 @@ static char *arena_copy(tier__strtab *t, const char *s, size_t len)
     return p;
 }
 
-static inline long lookup(const tier__strtab *t, const char *s, size_t len, uint64_t h, size_t *slot)
-{
-    if (!t->slots) {
-        *slot = 0;
-        return -1;
-    }
-    size_t i = (size_t)h & t->mask;
-    const uint64_t tag = h & 0xFFFFFFFF00000000ULL;
-    const uint64_t head = tier__strtab_head(s, len);
-    for (;;) {
-        uint64_t v = t->slots[i];
-        if (v == 0) {
-            *slot = i;
-            return -1;
-        }
-        size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
-        /* the tag settles most mismatches; a match is only ever decided by the bytes: the
-         * head holds the first 8, the string is read only for the rest */
-        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && t->heads[k] == head &&
-            (len <= 8 || tier__bytes_equal(t->strs[k] + 8, s + 8, len - 8))) {
-            *slot = i;
-            return (long)k;
-        }
-        i = (i + 1) & t->mask;
-    }
-}
-
 int tier__strtab_intern(tier__strtab *t, const char *s, size_t len, uint32_t *index, int *created)
 {
     return tier__strtab_intern_hashed(t, s, len, tier__hash_bytes(s, len), index, created);
@@ -150,7 +123,7 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
                                int *created)
 {
     size_t slot;
-    long k = lookup(t, s, len, h, &slot);
+    long k = tier__strtab_lookup(t, s, len, h, &slot);
     if (k >= 0) {
         *index = (uint32_t)k;
         if (created)
@@ -163,7 +136,7 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
         int rc = tier__strtab_reserve(t, t->n + 1 > 2 * t->n ? t->n + 1 : 2 * t->n);
         if (rc)
             return rc;
-        lookup(t, s, len, h, &slot);
+        tier__strtab_lookup(t, s, len, h, &slot);
     }
     char *copy = arena_copy(t, s, len);
     if (!copy)
@@ -183,11 +156,6 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len)
 {
     size_t slot;
-    return lookup(t, s, len, tier__hash_bytes(s, len), &slot);
+    return tier__strtab_lookup(t, s, len, tier__hash_bytes(s, len), &slot);
 }
 
-long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash)
-{
-    size_t slot;
-    return lookup(t, s, len, hash, &slot);
-}

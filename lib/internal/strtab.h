@@ -158,8 +158,42 @@ static inline long tier__strtab_peek(const tier__strtab *t, uint64_t hash)
     return (long)(v & 0xFFFFFFFFu) - 1;
 }
 
+/* The index of s[0..len) (hash: tier__hash_bytes of it), or -1; *slot receives the slot
+ * where it is, or where it would go. Inline: the dataset looks up a customer id on almost
+ * every other row of a load, and most are found. */
+static inline long tier__strtab_lookup(const tier__strtab *t, const char *s, size_t len, uint64_t h, size_t *slot)
+{
+    if (!t->slots) {
+        *slot = 0;
+        return -1;
+    }
+    size_t i = (size_t)h & t->mask;
+    const uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    const uint64_t head = tier__strtab_head(s, len);
+    for (;;) {
+        uint64_t v = t->slots[i];
+        if (v == 0) {
+            *slot = i;
+            return -1;
+        }
+        size_t k = (size_t)(v & 0xFFFFFFFFu) - 1;
+        /* the tag settles most mismatches; a match is only ever decided by the bytes: the
+         * head holds the first 8, the string is read only for the rest */
+        if ((v & 0xFFFFFFFF00000000ULL) == tag && t->lens[k] == len && t->heads[k] == head &&
+            (len <= 8 || tier__bytes_equal(t->strs[k] + 8, s + 8, len - 8))) {
+            *slot = i;
+            return (long)k;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
 /* Returns the index of s[0..len), or -1. */
-long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash);
+static inline long tier__strtab_find_hashed(const tier__strtab *t, const char *s, size_t len, uint64_t hash)
+{
+    size_t slot;
+    return tier__strtab_lookup(t, s, len, hash, &slot);
+}
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
 
 static inline const char *tier__strtab_get(const tier__strtab *t, size_t i) { return t->strs[i]; }
