@@ -819,6 +819,36 @@ static int transaction(work *w, chunk *c, uint64_t line, int64_t *time, double *
     return TIER_OK;
 }
 
+/* Whether an id is already in normal form (tier__normalize_id would return it as it is): no
+ * blank at either end, and no ".0" tail possible. The usual id, checked without a call. */
+static inline int id_is_normal(tier__sv id)
+{
+    if (id.n == 0)
+        return 0;
+    const char first = id.p[0], last = id.p[id.n - 1];
+    return first != ' ' && first != '\t' && last != ' ' && last != '\t' && last != '0' &&
+           last != '.';
+}
+
+/* Whether [p, p + n) holds a NUL byte: word loads for the usual short id, memchr beyond. */
+static inline int has_nul(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        return (((a - ones) & ~a) | ((b - ones) & ~b)) & highs ? 1 : 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (((a - (uint32_t)ones) & ~a) | ((b - (uint32_t)ones) & ~b)) & (uint32_t)highs ? 1 : 0;
+    }
+    return memchr(p, '\0', n) != NULL;
+}
+
 /* Converts the tokenized record into a batch row. Returns TIER_OK (row taken, skipped or
  * counted as bad) or a status that ends the chunk. */
 static int take_row(work *w, chunk *c, uint64_t line)
@@ -827,12 +857,13 @@ static int take_row(work *w, chunk *c, uint64_t line)
     tier__sv id;
     if (field(w, pl->id, &id))
         return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-    id = tier__normalize_id(id);
+    if (!id_is_normal(id))
+        id = tier__normalize_id(id);
     if (id.n == 0) {
         c->no_id++;
         return TIER_OK;
     }
-    if (memchr(id.p, '\0', id.n))
+    if (has_nul(id.p, id.n))
         return bad_row(w, c, line, pl->id + 1, "customer id contains a NUL byte");
     const size_t i = w->n;
     int64_t t = 0;

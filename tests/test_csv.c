@@ -1471,6 +1471,54 @@ static const char *write_plain_log(const char *name, int form, size_t rows, int 
     return path;
 }
 
+/* Ids of 1 to 20 bytes with a NUL at every position are bad rows (a C string cannot hold
+ * them); ids of the same lengths made of the bytes next to NUL (0x01, 0x80, 0xff), which word
+ * tests for a zero byte could mistake, are customers. */
+static void test_nul_in_ids(void **state)
+{
+    (void)state;
+    const char *path = test_temp_path("nul_ids.csv");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("customer_id,time,amount\n", f);
+    size_t bad = 0, good = 0;
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t k = 0; k < len; k++) {
+            char id[20];
+            for (size_t i = 0; i < len; i++)
+                id[i] = (char)('a' + i);
+            id[k] = '\0';
+            fwrite(id, 1, len, f);
+            fputs(",2011-01-01,1\n", f);
+            bad++;
+        }
+        static const unsigned char near[] = { 0x01, 0x80, 0xff };
+        for (size_t v = 0; v < 3; v++) {
+            char id[20];
+            for (size_t i = 0; i < len; i++)
+                id[i] = (char)(i % 2 ? near[v] : 'a' + v);
+            fwrite(id, 1, len, f);
+            fputs(",2011-01-01,1\n", f);
+            good++;
+        }
+    }
+    fclose(f);
+    tier_csv_options o = opts_default();
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    o.max_messages = 1000;
+    tier_dataset *ds = NULL;
+    tier_csv_report *rep = NULL;
+    TIER_CHECK(tier_dataset_load_csv(&ds, &rep, path, &o));
+    assert_int_equal(tier_csv_report_count(rep, TIER_CSV_ROWS_BAD), bad);
+    assert_int_equal(tier_csv_report_count(rep, TIER_CSV_ROWS_USED), good);
+    assert_int_equal(tier_dataset_size(ds), good);
+    for (size_t k = 0; k < tier_csv_report_message_count(rep); k++)
+        assert_non_null(strstr(tier_csv_report_message(rep, k), ":1: customer id contains a NUL byte"));
+    tier_csv_report_free(rep);
+    tier_dataset_free(ds);
+    remove(path);
+}
+
 /* The line of row r in write_plain_log's file (the header is line 1; a blank line goes
  * before each good row r with r % 211 == 7). */
 static size_t plain_log_line(size_t r, int with_bad)
@@ -1879,6 +1927,7 @@ int main(void)
         cmocka_unit_test(test_repeated_times_differ_by_one_byte),
         cmocka_unit_test(test_repeated_time_after_bad_rows),
         cmocka_unit_test(test_plain_rows_equal_other_forms),
+        cmocka_unit_test(test_nul_in_ids),
         cmocka_unit_test(test_chunks_with_orders_equal_arrays),
         cmocka_unit_test(test_default_threads_parse_ahead),
         cmocka_unit_test(test_online_retail),
