@@ -462,9 +462,10 @@ typedef struct work {
     tier__sv *f;
     unsigned char *esc;
     size_t n, cap;             /* rows taken, capacity */
-    tier__sv *ids;
+    tier__sv *ids;             /* for a join, and ids longer than a record holds */
     int64_t *times;            /* only with attribute columns: the latest value wins */
-    uint64_t last_id_hash;     /* the hash of ids[n - 1]: the lines of an order repeat the id */
+    tier__sv last_id;          /* the id of the last row taken, and its hash: the lines of an */
+    uint64_t last_id_hash;     /* order repeat the id */
     tier__sv last_time_text;   /* the time field of the last row taken, and its value: the */
     int64_t last_time;         /* lines of one order repeat it */
     tier__order_memo order_memo;
@@ -614,6 +615,8 @@ static inline int field(work *w, size_t k, tier__sv *out)
 static void work_empty(work *w)
 {
     w->n = 0;
+    w->last_id.p = NULL;
+    w->last_id.n = 0;
     w->last_id_hash = 0;
     w->last_time_text.p = NULL;
     w->last_time_text.n = 0;
@@ -892,8 +895,8 @@ static int take_row(work *w, chunk *c, uint64_t line)
             return r < 0 ? c->status : TIER_OK;
     }
     if (!pl->join) { /* hashed here, while the id is in cache */
-        uint64_t h = i > 0 && tier__sv_equal(id, w->ids[i - 1]) ? w->last_id_hash
-                                                                 : tier__hash_bytes(id.p, id.n);
+        uint64_t h = w->last_id.p && tier__sv_equal(id, w->last_id) ? w->last_id_hash
+                                                                    : tier__hash_bytes(id.p, id.n);
         tier__rec *r = run_push(w, tier__part_of(h));
         if (!r)
             return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
@@ -901,13 +904,15 @@ static int take_row(work *w, chunk *c, uint64_t line)
         r->time = t;
         r->amount = amount;
         tier__rec_order(r, &w->order_memo, order, amount);
+        w->last_id = id;
         w->last_id_hash = h;
         if (w->times)
             w->times[i] = t;
         w->min_time = t < w->min_time ? t : w->min_time;
         w->max_time = t > w->max_time ? t : w->max_time;
     }
-    w->ids[i] = id;
+    if (pl->join || id.n > TIER__ID_INLINE) /* a record holds a shorter id itself */
+        w->ids[i] = id;
     w->n++;
     c->used++;
     if (w->n == w->cap && work_grow(w))

@@ -118,7 +118,8 @@ static inline void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_hash, siz
  * the row's text is in cache). */
 typedef struct tier__batch {
     size_t n;
-    const tier__sv *ids;          /* non-empty customer ids */
+    const tier__sv *ids;          /* non-empty customer ids (with runs: only those longer than
+                                     TIER__ID_INLINE are set; a record holds a shorter one) */
     const int64_t *times;         /* seconds since the epoch (with runs: NULL unless the batch
                                      has attribute columns) */
     const double *amounts;        /* finite (without runs) */
