@@ -196,6 +196,7 @@ typedef struct plan {
     const char *cat_names[MAX_ATTRIBUTES], *num_names[MAX_ATTRIBUTES];
     int has_fmt;
     tier__timefmt fmt;
+    int quick;            /* plain rows may take take_plain_row (see there) */
 } plan;
 
 /* The header (or, without one, the first record's field count). */
@@ -321,6 +322,7 @@ static int make_plan(plan *pl, const header *h, const tier_csv_options *o, const
         if ((rc = resolve(&pl->num[k], &pl->num_names[k], h, o->numeric_columns[k], "numeric",
                           path)))
             return rc;
+    pl->quick = !join && pl->n_cat == 0 && pl->n_num == 0 && pl->qty == NONE && !pl->has_fmt;
     return TIER_OK;
 }
 
@@ -852,6 +854,78 @@ static inline int has_nul(const char *p, size_t n)
     return memchr(p, '\0', n) != NULL;
 }
 
+/* Counts a row taken into the batch (its columns are written). */
+static int row_taken(work *w, chunk *c)
+{
+    w->n++;
+    c->used++;
+    if (w->n == w->cap && work_grow(w))
+        return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+    return TIER_OK;
+}
+
+/* Writes a transaction's record into its partition's run and takes the row. The id is
+ * normal, non-empty and NUL-free; it is hashed here, while it is in cache. */
+static inline int push_transaction(work *w, chunk *c, tier__sv id, int64_t t, double amount,
+                                   tier__sv order)
+{
+    const size_t i = w->n;
+    uint64_t h = w->last_id.p && tier__sv_equal(id, w->last_id) ? w->last_id_hash
+                                                                : tier__hash_bytes(id.p, id.n);
+    tier__rec *r = run_push(w, tier__part_of(h));
+    if (!r)
+        return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
+    tier__rec_id(r, id, h, i);
+    r->time = t;
+    r->amount = amount;
+    tier__rec_order(r, &w->order_memo, order, amount);
+    w->last_id = id;
+    w->last_id_hash = h;
+    if (w->times)
+        w->times[i] = t;
+    w->min_time = t < w->min_time ? t : w->min_time;
+    w->max_time = t > w->max_time ? t : w->max_time;
+    if (id.n > TIER__ID_INLINE) /* a record holds a shorter id itself */
+        w->ids[i] = id;
+    return row_taken(w, c);
+}
+
+/* The fast path for a plain row (tier__csv_plain_record split it: field k ends at ends[k])
+ * of a plan that allows it (plan.quick: a transaction log without attribute columns, an
+ * amount column, times in the automatic formats): the fields are converted straight from
+ * the row, with no field table in between. Returns 1 when the row was taken (or ended the
+ * chunk: c->status), 0 when it must take the general path, having changed nothing that
+ * path would not: a row with a blank-padded or ".0" id, no id, or any field that does not
+ * convert (the general path words the message). */
+static int take_plain_row(work *w, chunk *c, const char *row, const char *const *ends)
+{
+    const plan *pl = w->pl;
+#define PLAIN_FIELD(k) ((tier__sv){ (k) ? ends[(k) - 1] + 1 : row, (size_t)(ends[k] - ((k) ? ends[(k) - 1] + 1 : row)) })
+    const tier__sv id = PLAIN_FIELD(pl->id);
+    if (!id_is_normal(id) || has_nul(id.p, id.n))
+        return 0;
+    const tier__sv tv = PLAIN_FIELD(pl->time);
+    int64_t t;
+    if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
+        t = w->last_time;
+    } else {
+        const char *why;
+        if (tier__parse_time(&t, &why, tv.p, tv.n) || t < TIME_MIN || t > TIME_MAX)
+            return 0;
+        w->last_time_text = tv;
+        w->last_time = t;
+    }
+    const tier__sv av = PLAIN_FIELD(pl->amount);
+    double amount;
+    if (tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
+        return 0;
+    const tier__sv none = { NULL, 0 };
+    const tier__sv order = pl->order != NONE ? PLAIN_FIELD(pl->order) : none;
+#undef PLAIN_FIELD
+    push_transaction(w, c, id, t, amount, order);
+    return 1;
+}
+
 /* Converts the tokenized record into a batch row. Returns TIER_OK (row taken, skipped or
  * counted as bad) or a status that ends the chunk. */
 static int take_row(work *w, chunk *c, uint64_t line)
@@ -894,30 +968,10 @@ static int take_row(work *w, chunk *c, uint64_t line)
         if (r)
             return r < 0 ? c->status : TIER_OK;
     }
-    if (!pl->join) { /* hashed here, while the id is in cache */
-        uint64_t h = w->last_id.p && tier__sv_equal(id, w->last_id) ? w->last_id_hash
-                                                                    : tier__hash_bytes(id.p, id.n);
-        tier__rec *r = run_push(w, tier__part_of(h));
-        if (!r)
-            return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-        tier__rec_id(r, id, h, i);
-        r->time = t;
-        r->amount = amount;
-        tier__rec_order(r, &w->order_memo, order, amount);
-        w->last_id = id;
-        w->last_id_hash = h;
-        if (w->times)
-            w->times[i] = t;
-        w->min_time = t < w->min_time ? t : w->min_time;
-        w->max_time = t > w->max_time ? t : w->max_time;
-    }
-    if (pl->join || id.n > TIER__ID_INLINE) /* a record holds a shorter id itself */
-        w->ids[i] = id;
-    w->n++;
-    c->used++;
-    if (w->n == w->cap && work_grow(w))
-        return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
-    return TIER_OK;
+    if (!pl->join)
+        return push_transaction(w, c, id, t, amount, order);
+    w->ids[i] = id;
+    return row_taken(w, c);
 }
 
 static int stopped(loader *L, size_t i)
@@ -939,6 +993,22 @@ static void parse_chunk(work *w, chunk *c, size_t index)
     int escaped = 1; /* w->esc may hold flags of a quoted field */
     while (p < c->end) {
         const char *next = plain ? tier__csv_plain_record(&tok, p, ends, pl->n_fields) : NULL;
+        if (next && pl->quick) {
+            c->rows++;
+            if (take_plain_row(w, c, p, ends)) {
+                if (c->status)
+                    return;
+                line++;
+                p = next;
+                if (++since_check == BATCH_ROWS) {
+                    since_check = 0;
+                    if (stopped(w->L, index))
+                        return;
+                }
+                continue;
+            }
+            c->rows--; /* counted again below */
+        }
         if (next) {
             if (escaped) {
                 memset(w->esc, 0, pl->n_fields);
