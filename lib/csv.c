@@ -470,6 +470,7 @@ typedef struct work {
     uint64_t last_id_hash;     /* order repeat the id */
     tier__sv last_time_text;   /* the time field of the last row taken, and its value: the */
     int64_t last_time;         /* lines of one order repeat it */
+    tier__date_memo date_memo; /* and the orders of a day repeat the date */
     tier__order_memo order_memo;
     tier__rec *run[TIER__PARTS];  /* run_mem[p].data: a record per cache line */
     tier__aligned run_mem[TIER__PARTS];
@@ -623,6 +624,7 @@ static void work_empty(work *w)
     w->last_time_text.p = NULL;
     w->last_time_text.n = 0;
     w->last_time = 0;
+    memset(&w->date_memo, 0, sizeof w->date_memo);
     memset(&w->order_memo, 0, sizeof w->order_memo);
     memset(w->run_n, 0, sizeof w->run_n);
     w->min_time = INT64_MAX;
@@ -791,7 +793,7 @@ static int transaction(work *w, chunk *c, uint64_t line, int64_t *time, double *
     } else {
         const char *why;
         int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
-                              : tier__parse_time(&t, &why, tv.p, tv.n);
+                              : tier__parse_time_memo(&w->date_memo, &t, &why, tv.p, tv.n);
         if (bad)
             return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
                            show(sb, sizeof sb, tv), why) ? c->status : 1;
@@ -910,7 +912,8 @@ static int take_plain_row(work *w, chunk *c, const char *row, const char *const 
         t = w->last_time;
     } else {
         const char *why;
-        if (tier__parse_time(&t, &why, tv.p, tv.n) || t < TIME_MIN || t > TIME_MAX)
+        if (tier__parse_time_memo(&w->date_memo, &t, &why, tv.p, tv.n) || t < TIME_MIN ||
+            t > TIME_MAX)
             return 0;
         w->last_time_text = tv;
         w->last_time = t;

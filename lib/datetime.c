@@ -1,4 +1,6 @@
 /* Calendar text -> seconds since the Unix epoch, by arithmetic only. */
+#include <string.h>
+
 #include "internal/datetime.h"
 
 #define NOT_A_TIME "not a recognised time (expected YYYY-MM-DD[ HH:MM[:SS]] or M/D/YYYY H:MM)"
@@ -224,6 +226,31 @@ static int plain_iso(int64_t *out, const char **why, const char *p)
         return 1;
     f.year = y_hi * 100 + y_lo;
     return finish(out, why, &f);
+}
+
+int tier__parse_time_memo(tier__date_memo *memo, int64_t *out, const char **why, const char *p,
+                          size_t n)
+{
+    if (n == 19 && memo->valid && memcmp(p, memo->date, 10) == 0 && p[13] == ':' &&
+        p[16] == ':' && (p[10] == ' ' || p[10] == 'T' || p[10] == 't')) {
+        const unsigned h = two_digits(p + 11), m = two_digits(p + 14), s = two_digits(p + 17);
+        if (h <= 23 && m <= 59 && s <= 59) {
+            *out = memo->days * 86400 + (int64_t)(h * 3600 + m * 60 + s);
+            return 0;
+        }
+        /* anything else: read in full below, for the message */
+    }
+    int rc = tier__parse_time(out, why, p, n);
+    if (rc == 0 && n == 19 && p[4] == '-' && p[7] == '-' && p[13] == ':' && p[16] == ':' &&
+        (p[10] == ' ' || p[10] == 'T' || p[10] == 't')) {
+        /* a fixed-form time (no offset): its clock part is the seconds into its day */
+        const int64_t clock = (int64_t)(two_digits(p + 11) * 3600 + two_digits(p + 14) * 60 +
+                                        two_digits(p + 17));
+        memcpy(memo->date, p, 10);
+        memo->days = (*out - clock) / 86400;
+        memo->valid = 1;
+    }
+    return rc;
 }
 
 int tier__parse_time(int64_t *out, const char **why, const char *p, size_t n)

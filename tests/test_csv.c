@@ -1519,6 +1519,77 @@ static void test_nul_in_ids(void **state)
     remove(path);
 }
 
+/* Days from 1970-01-01 to y-m-d, by counting (the test's own arithmetic, not the library's). */
+static int64_t civil_days(int y, int m, int d)
+{
+    static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+    int64_t days = 0;
+    for (int k = 1970; k < y; k++)
+        days += 365 + (k % 4 == 0 && (k % 100 != 0 || k % 400 == 0));
+    for (int k = y; k < 1970; k++)
+        days -= 365 + (k % 4 == 0 && (k % 100 != 0 || k % 400 == 0));
+    int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return days + before[m - 1] + (m > 2 && leap) + d - 1;
+}
+
+/* Rows whose times share their date with the row before (the loader reuses the date's day
+ * count), with clocks now and then out of range, dates before 1970 and far from it: each
+ * row's value is the test's own arithmetic, and a bad clock gets the message a lone time
+ * gets. */
+static void test_times_sharing_a_date(void **state)
+{
+    (void)state;
+    static const int dates[][3] = { { 1969, 12, 31 }, { 1970, 1, 1 }, { 2000, 2, 29 }, { 2011, 3, 27 },
+                                    { 1, 1, 1 }, { 9999, 12, 31 }, { 1900, 3, 1 } };
+    enum { ROWS = 4000 };
+    size_t cap = ROWS * 64 + 64, used = 0;
+    char *text = malloc(cap);
+    used += (size_t)snprintf(text + used, cap - used, "customer_id,time,amount\n");
+    int64_t want[ROWS];
+    int bad[ROWS];
+    unsigned s = 5;
+    size_t date = 0, n_bad = 0;
+    for (size_t r = 0; r < ROWS; r++) {
+        s = s * 1103515245u + 12345u;
+        if ((s >> 16) % 7 == 0)
+            date = (s >> 8) % 7;
+        unsigned h = (s >> 3) % 26, m = (s >> 9) % 62, sec = (s >> 15) % 62;
+        const int *d = dates[date];
+        used += (size_t)snprintf(text + used, cap - used, "r%zu,%04d-%02d-%02d%c%02u:%02u:%02u,1\n", r,
+                                 d[0], d[1], d[2], (s >> 21) % 2 ? 'T' : ' ', h, m, sec);
+        bad[r] = h > 23 ? 1 : m > 59 ? 2 : sec > 59 ? 3 : 0;
+        n_bad += bad[r] != 0;
+        want[r] = civil_days(d[0], d[1], d[2]) * 86400 + h * 3600 + m * 60 + sec;
+    }
+    tier_csv_options o = opts_default();
+    o.bad_rows = TIER_BAD_ROWS_SKIP;
+    o.max_messages = ROWS;
+    tier_csv_report *rep = NULL;
+    tier_dataset *ds = load_text("same_dates.csv", text, &o, &rep);
+    free(text);
+    assert_true(n_bad > 100 && n_bad < ROWS / 2);
+    assert_int_equal(tier_csv_report_count(rep, TIER_CSV_ROWS_BAD), n_bad);
+    static const char *const why[] = { "", "hour out of range", "minute out of range", "second out of range" };
+    size_t k = 0;
+    for (size_t r = 0; r < ROWS; r++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%zu", r);
+        size_t row;
+        if (bad[r]) {
+            char line[32];
+            snprintf(line, sizeof line, ":%zu:2: ", r + 2);
+            const char *msg = tier_csv_report_message(rep, k++);
+            if (!strstr(msg, line) || !strstr(msg, why[bad[r]]))
+                fail_msg("row %zu: message '%s', expected line %s and '%s'", r, msg, line, why[bad[r]]);
+            assert_int_equal(tier_dataset_find(&row, ds, id), TIER_ENOTFOUND);
+        } else if (num(ds, id, "first_purchase") != (double)want[r]) {
+            fail_msg("row %zu: %.0f, expected %lld", r, num(ds, id, "first_purchase"), (long long)want[r]);
+        }
+    }
+    tier_csv_report_free(rep);
+    tier_dataset_free(ds);
+}
+
 /* The line of row r in write_plain_log's file (the header is line 1; a blank line goes
  * before each good row r with r % 211 == 7). */
 static size_t plain_log_line(size_t r, int with_bad)
@@ -1928,6 +1999,7 @@ int main(void)
         cmocka_unit_test(test_repeated_time_after_bad_rows),
         cmocka_unit_test(test_plain_rows_equal_other_forms),
         cmocka_unit_test(test_nul_in_ids),
+        cmocka_unit_test(test_times_sharing_a_date),
         cmocka_unit_test(test_chunks_with_orders_equal_arrays),
         cmocka_unit_test(test_default_threads_parse_ahead),
         cmocka_unit_test(test_online_retail),

@@ -26,6 +26,20 @@ unsigned tier__days_in_month(int64_t y, unsigned m);
  * static description of the problem. */
 int tier__parse_time(int64_t *out, const char **why, const char *p, size_t n);
 
+/* The date of the last time of the form "YYYY-MM-DD HH:MM:SS" that tier__parse_time_memo
+ * read: the rows of a log in time order repeat the date, whose day count is then reused.
+ * Start with {0}. */
+typedef struct tier__date_memo {
+    char date[10];   /* "YYYY-MM-DD" */
+    int valid;
+    int64_t days;    /* days since 1970-01-01 */
+} tier__date_memo;
+
+/* tier__parse_time, with the date of a fixed-form time remembered in *memo: the same result
+ * and the same message for every text. */
+int tier__parse_time_memo(tier__date_memo *memo, int64_t *out, const char **why, const char *p,
+                          size_t n);
+
 #define TIER__TIMEFMT_MAX 64
 
 /* A compiled user time format (no allocation: ops are stored inline). */
