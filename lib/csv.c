@@ -18,8 +18,10 @@
  *      holds the turn while the chunks after it are ready, and a task whose chunk must wait
  *      goes on to parse another instead of waiting (parsing runs at most `threads` chunks
  *      ahead). Parsing thus overlaps the adding of earlier chunks, and no thread idles while
- *      there is a chunk to parse. Rows reach the accumulator in file order, so the result is
- *      the one a single pass would give, for any thread count.
+ *      there is a chunk to parse. The adding offers its 64 partition tasks at a help desk
+ *      (pool.h): a task held back by the parse-ahead bound, or left without a chunk once all
+ *      are parsed, adds partitions instead of waiting. Rows reach the accumulator in file
+ *      order, so the result is the one a single pass would give, for any thread count.
  *      (Parsing each chunk into its own scratch dataset and merging those was measured to
  *      be slower: with many customers per chunk, merging a chunk costs more than adding its
  *      rows, and the merges are serial too.)
@@ -497,11 +499,11 @@ typedef struct loader {
     chunk *chunks;
     size_t n_slots;
     size_t known;              /* chunks[0 .. known) have a decided start */
+    size_t n_chunks;           /* the window's chunks (the first slot without one), or NONE */
     size_t absorbed;           /* chunks of this window added (or skipped) so far, in order */
     int absorbing;             /* a task holds the absorb turn */
     size_t ahead;              /* chunks parsed ahead of the absorbed ones, at most */
     unsigned running;          /* threads of the window's pipeline */
-    atomic_uint parsing;       /* tasks parsing a chunk right now */
     atomic_size_t fail;        /* lowest failing chunk of this window, NONE if none */
     atomic_int cancelled;
     const char *resume;        /* where the next window starts */
@@ -1205,11 +1207,12 @@ static void absorb_chunk(loader *L, chunk *c, size_t index, const work *w)
         if (rc == TIER_OK) {
             tier__batch b;
             batch_of(&b, w);
-            /* The adding runs on the threads that are not parsing: while the others parse,
-             * a helper would only take turns with them on the same cores (measured: 3-4% slower
-             * at 2 threads); once parsing is over, every thread helps. */
-            unsigned parsing = atomic_load(&L->parsing);
-            b.threads = L->running > parsing ? L->running - parsing : 1;
+            /* The adding runs on this thread, and on the pool's threads that have no chunk to
+             * parse: those held back by the parse-ahead bound, and, once every chunk is
+             * parsed, all the others; they take its partitions at the desk. A thread started
+             * for it would take turns with the parsing ones on the same cores (measured: 3-4%
+             * slower at 2 threads). */
+            b.threads = 1;
             b.desk = &L->desk;
             rc = tier__dataset_add_batch(L->acc, &b);
         }
@@ -1284,10 +1287,21 @@ static int chunk_task(void *ctx, size_t i)
     L->known = i + 2;
     c->p = p;
     c->end = e;
+    if (!p && i < L->n_chunks)
+        L->n_chunks = i;
     pthread_cond_broadcast(&L->cv);
-    unlock(L);
-    if (!p)
+    if (!p) {
+        /* No chunk here: every chunk of the window is parsed or being parsed. Rather than
+         * leave its core idle while the last chunks are added one by one, the thread helps
+         * add them (the adding offers its partitions at the desk) until the last is added. */
+        while (L->absorbed < L->n_chunks && !atomic_load(&L->cancelled) &&
+               atomic_load(&L->fail) == NONE)
+            if (!tier__help_desk_help(&L->desk))
+                pthread_cond_wait(&L->cv, &L->mu);
+        unlock(L);
         return 0;
+    }
+    unlock(L);
 
     /* 2. Parse it into partition runs and columns of views. Sized for a typical row of
      *    ~40 bytes; they grow if the rows are shorter. Parsing runs at most `ahead` chunks
@@ -1309,9 +1323,7 @@ static int chunk_task(void *ctx, size_t i)
             ready = 1;
     }
     if (ready) {
-        atomic_fetch_add(&L->parsing, 1);
         parse_chunk(w, c, i);
-        atomic_fetch_sub(&L->parsing, 1);
     }
     if (c->status)
         mark_failed(L, i);
@@ -1345,6 +1357,7 @@ static int run_window(loader *L, unsigned threads)
     L->chunks[0].p = L->win_start;
     L->known = 1;
     L->absorbed = 0;
+    L->n_chunks = NONE;
     L->absorbing = 0;
     /* bounded by the threads that run: the setting may be 0 (every core), and a bound of 0
      * would parse no chunk before the ones ahead of it are added. One chunk ahead per
@@ -1352,7 +1365,6 @@ static int run_window(loader *L, unsigned threads)
     const unsigned running = tier__threads(threads, L->n_slots);
     L->ahead = (size_t)running;
     L->running = running;
-    atomic_store(&L->parsing, 0);
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
     tier__parallel_for(running, L->n_slots, chunk_task, L);
@@ -1481,7 +1493,6 @@ static void loader_init(loader *L, const plan *pl, const tier_csv_options *o,
     L->rep = rep;
     atomic_init(&L->fail, NONE);
     atomic_init(&L->cancelled, 0);
-    atomic_init(&L->parsing, 0);
     L->running = 1;
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
