@@ -3,7 +3,8 @@
  * Pipeline (tier_dataset_add_csv):
  *   1. The input (lib/input.c) exposes a window of the file: the whole file when it is
  *      memory-mapped, WINDOW_BYTES at a time for gzip and pipes.
- *   2. The window is cut into chunks of about CHUNK_BYTES at record boundaries found by a
+ *   2. The window is cut into chunks of about CHUNK_BYTES (the first few smaller:
+ *      chunk_target) at record boundaries found by a
  *      quote-aware scan. A chunk's end depends only on its start and the bytes, never on the
  *      thread count, so every run cuts the file the same way.
  *   3. Tasks on the pool (lib/pool.c) each take one chunk: learn its start from the previous
@@ -53,6 +54,7 @@
 #include "internal/strtab.h" /* tier__hash_bytes */
 
 #define CHUNK_BYTES ((size_t)8 << 20)   /* target chunk size: the unit of parallel work */
+#define RAMP_CHUNKS 3                   /* chunks 0, 1, 2 of a window: 1/8, 1/4, 1/2 of that */
 #define WINDOW_BYTES ((size_t)32 << 20) /* gzip and pipes: bytes decoded per round */
 #define BATCH_ROWS 4096                 /* rows between checks for a stop; initial capacity */
 #define MAX_ATTRIBUTES 64               /* per type, as the dataset allows per batch */
@@ -1258,6 +1260,26 @@ static size_t absorb_turn(loader *L, size_t j)
     return next;
 }
 
+/* Rows a new parse buffer is sized for: a typical row is ~40 bytes, and buffers are reused
+ * from chunk to chunk, so one made for a small first chunk is sized for a full one (its
+ * untouched capacity costs no memory). They grow if the rows are shorter. */
+static size_t work_rows(const loader *L, const char *p, const char *e)
+{
+    size_t bytes = (size_t)(e - p);
+    if ((size_t)(L->win_end - L->win_start) > CHUNK_BYTES && bytes < CHUNK_BYTES)
+        bytes = CHUNK_BYTES;
+    return bytes / 40 + 1024;
+}
+
+/* The target size of chunk i of a window. The first chunks are smaller: the second task
+ * can start only once the first chunk's end is found, and the adding only once it is parsed,
+ * so a small first chunk has every thread busy sooner (the start of a 2-thread load had one
+ * busy for its first ~8 MB). Depends on i only, so every run cuts a file the same way. */
+static size_t chunk_target(size_t i)
+{
+    return i < RAMP_CHUNKS ? CHUNK_BYTES >> (RAMP_CHUNKS - i) : CHUNK_BYTES;
+}
+
 static int chunk_task(void *ctx, size_t i)
 {
     loader *L = ctx;
@@ -1271,7 +1293,7 @@ static int chunk_task(void *ctx, size_t i)
         pthread_cond_wait(&L->cv, &L->mu);
     const char *p = stopped(L, i) ? NULL : c->p;
     unlock(L);
-    const char *e = p ? tier__csv_chunk_end(p, L->win_end, CHUNK_BYTES, L->win_eof) : NULL;
+    const char *e = p ? tier__csv_chunk_end(p, L->win_end, chunk_target(i), L->win_eof) : NULL;
     lock(L);
     const char *next = NULL;
     if (p && !e) { /* the window ends inside this chunk: it goes to the next window */
@@ -1303,9 +1325,9 @@ static int chunk_task(void *ctx, size_t i)
     }
     unlock(L);
 
-    /* 2. Parse it into partition runs and columns of views. Sized for a typical row of
-     *    ~40 bytes; they grow if the rows are shorter. Parsing runs at most `ahead` chunks
-     *    in front of the absorbed ones, which bounds the memory held by parsed rows. */
+    /* 2. Parse it into partition runs and columns of views (work_rows sizes them).
+     *    Parsing runs at most `ahead` chunks in front of the absorbed ones, which bounds the
+     *    memory held by parsed rows. */
     lock(L);
     while (i > L->absorbed + L->ahead && !stopped(L, i))
         if (!tier__help_desk_help(&L->desk)) /* rather than idle: add partitions of the chunk */
@@ -1317,7 +1339,7 @@ static int chunk_task(void *ctx, size_t i)
         w = c->w = tier__calloc(L->alloc, 1, sizeof *w);
         if (!w)
             c->status = TIER_ENOMEM; /* reported as "out of memory" */
-        else if (work_init(w, L, (size_t)(e - p) / 40 + 1024))
+        else if (work_init(w, L, work_rows(L, p, e)))
             chunk_fail(w, c, TIER_ENOMEM, "out of memory");
         else
             ready = 1;
@@ -1348,7 +1370,7 @@ static int chunk_task(void *ctx, size_t i)
 static int run_window(loader *L, unsigned threads)
 {
     size_t len = (size_t)(L->win_end - L->win_start);
-    L->n_slots = len / CHUNK_BYTES + 2;
+    L->n_slots = len / CHUNK_BYTES + RAMP_CHUNKS + 2; /* the ramp adds at most RAMP_CHUNKS */
     L->chunks = tier__calloc(L->alloc, L->n_slots, sizeof(chunk));
     if (!L->chunks) {
         set_failure(L, TIER_ENOMEM, "out of memory");
