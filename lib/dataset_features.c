@@ -26,8 +26,9 @@
 /* Rows per task: fixed, so that the result does not depend on the thread count. */
 #define FEATURE_BLOCK 65536
 /* Rows ahead whose accumulators are prefetched: rows are in order of first appearance, so
- * their accumulators are scattered over the partitions. */
-#define AHEAD 16
+ * their accumulators are scattered over the partitions. Reading three columns of 1M
+ * customers took 37.5 ms at 16 rows ahead, 33 at 32, 31 at 48, 32.5 at 96 (1 thread). */
+#define AHEAD 48
 
 struct tier__features {
     pthread_mutex_t lock;
