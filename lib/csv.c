@@ -44,6 +44,7 @@
 
 #include "tier/csv.h"
 #include "internal/alloc.h"
+#include "internal/compiler.h"
 #include "internal/csv_parse.h"
 #include "internal/dataset.h"
 #include "internal/datetime.h"
@@ -761,7 +762,7 @@ static int number(work *w, chunk *c, uint64_t line, size_t k, const char *name, 
 }
 
 /* Room for one more record in partition p's run. */
-static tier__rec *run_push(work *w, size_t p)
+TIER__ALWAYS_INLINE tier__rec *run_push(work *w, size_t p)
 {
     if (w->run_n[p] == w->run_cap[p]) {
         size_t cap = w->run_cap[p] * 2, bytes;
@@ -861,7 +862,7 @@ static inline int has_nul(const char *p, size_t n)
 }
 
 /* Counts a row taken into the batch (its columns are written). */
-static int row_taken(work *w, chunk *c)
+TIER__ALWAYS_INLINE int row_taken(work *w, chunk *c)
 {
     w->n++;
     c->used++;
@@ -872,8 +873,8 @@ static int row_taken(work *w, chunk *c)
 
 /* Writes a transaction's record into its partition's run and takes the row. The id is
  * normal, non-empty and NUL-free; it is hashed here, while it is in cache. */
-static inline int push_transaction(work *w, chunk *c, tier__sv id, int64_t t, double amount,
-                                   tier__sv order)
+TIER__ALWAYS_INLINE int push_transaction(work *w, chunk *c, tier__sv id, int64_t t, double amount,
+                                        tier__sv order)
 {
     const size_t i = w->n;
     uint64_t h = w->last_id.p && tier__sv_equal(id, w->last_id) ? w->last_id_hash

@@ -6,6 +6,7 @@
 
 #include "tier/dataset.h"
 #include "alloc.h"
+#include "compiler.h"
 #include "strtab.h"
 
 struct tier__help_desk;
@@ -71,7 +72,7 @@ typedef struct tier__order_memo {
 } tier__order_memo;
 
 /* The order fields of a record: an order counts only with an id and a non-zero amount. */
-static inline void tier__rec_order(tier__rec *r, tier__order_memo *m, tier__sv order, double amount)
+TIER__ALWAYS_INLINE void tier__rec_order(tier__rec *r, tier__order_memo *m, tier__sv order, double amount)
 {
     if (order.n == 0 || amount == 0.0) {
         r->order_hash = 0;
@@ -89,7 +90,7 @@ static inline void tier__rec_order(tier__rec *r, tier__order_memo *m, tier__sv o
 
 /* Copies an id of up to TIER__ID_INLINE bytes with fixed-size moves (a call to memcpy with a
  * variable length cost more than the rest of a row's scatter); reads only within the id. */
-static inline void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_hash, size_t row)
+TIER__ALWAYS_INLINE void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_hash, size_t row)
 {
     const char *p = id.p;
     size_t n = id.n;
