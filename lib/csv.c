@@ -902,14 +902,16 @@ TIER__ALWAYS_INLINE int push_transaction(work *w, chunk *c, tier__sv id, int64_t
  * amount column, times in the automatic formats): the fields are converted straight from
  * the row, with no field table in between. Returns 1 when the row was taken (or ended the
  * chunk: c->status), 0 when it must take the general path, having changed nothing that
- * path would not: a row with a blank-padded or ".0" id, no id, or any field that does not
- * convert (the general path words the message). */
+ * path would not: a row with no id, or any field that does not convert (the general path
+ * counts it, or words the message). */
 static int take_plain_row(work *w, chunk *c, const char *row, const char *const *ends)
 {
     const plan *pl = w->pl;
 #define PLAIN_FIELD(k) ((tier__sv){ (k) ? ends[(k) - 1] + 1 : row, (size_t)(ends[k] - ((k) ? ends[(k) - 1] + 1 : row)) })
-    const tier__sv id = PLAIN_FIELD(pl->id);
-    if (!id_is_normal(id) || has_nul(id.p, id.n))
+    tier__sv id = PLAIN_FIELD(pl->id);
+    if (!id_is_normal(id)) /* as take_row does (a tenth of numeric ids end in 0) */
+        id = tier__normalize_id(id);
+    if (id.n == 0 || has_nul(id.p, id.n))
         return 0;
     const tier__sv tv = PLAIN_FIELD(pl->time);
     int64_t t;
