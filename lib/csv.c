@@ -1003,35 +1003,25 @@ static void parse_chunk(work *w, chunk *c, size_t index)
     int escaped = 1; /* w->esc may hold flags of a quoted field */
     while (p < c->end) {
         const char *next = plain ? tier__csv_plain_record(&tok, p, ends, pl->n_fields) : NULL;
-        if (next && pl->quick) {
+        if (next) {
             c->rows++;
-            if (take_plain_row(w, c, p, ends)) {
+            if (pl->quick && take_plain_row(w, c, p, ends)) {
                 if (c->status)
                     return;
-                line++;
-                p = next;
-                if (++since_check == BATCH_ROWS) {
-                    since_check = 0;
-                    if (stopped(w->L, index))
-                        return;
+            } else { /* the plain row's fields, for take_row */
+                if (escaped) {
+                    memset(w->esc, 0, pl->n_fields);
+                    escaped = 0;
                 }
-                continue;
+                const char *f = p;
+                for (size_t k = 0; k < pl->n_fields; k++) {
+                    w->f[k].p = f;
+                    w->f[k].n = (size_t)(ends[k] - f);
+                    f = ends[k] + 1;
+                }
+                if (take_row(w, c, line))
+                    return;
             }
-            c->rows--; /* counted again below */
-        }
-        if (next) {
-            if (escaped) {
-                memset(w->esc, 0, pl->n_fields);
-                escaped = 0;
-            }
-            for (size_t k = 0; k < pl->n_fields; k++) {
-                w->f[k].p = p;
-                w->f[k].n = (size_t)(ends[k] - p);
-                p = ends[k] + 1;
-            }
-            c->rows++;
-            if (take_row(w, c, line))
-                return;
             line++;
             p = next;
             if (++since_check == BATCH_ROWS) {
