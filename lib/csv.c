@@ -927,7 +927,8 @@ static int take_plain_row(work *w, chunk *c, const char *row, const char *const 
     }
     const tier__sv av = PLAIN_FIELD(pl->amount);
     double amount;
-    if (tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
+    if (!tier__parse_plain_decimal(&amount, av.p, av.n) &&
+        tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
         return 0;
     const tier__sv none = { NULL, 0 };
     const tier__sv order = pl->order != NONE ? PLAIN_FIELD(pl->order) : none;

@@ -758,6 +758,43 @@ static void test_number_rounding(void **state)
             fail_msg("'%s' -> %.17g, expected %.17g", texts[i], got, want);
     }
     tier_dataset_free(ds);
+
+    /* Plain decimals of 1 to 17 digits (the loader's inline path takes up to 15), signs and
+     * points anywhere: the value strtod gives, bit for bit. */
+    enum { RANDOM = 20000 };
+    static char amounts[RANDOM][24];
+    csv = malloc(64 + RANDOM * 48);
+    k = (size_t)sprintf(csv, "customer_id,time,amount\n");
+    unsigned s = 7;
+    for (size_t i = 0; i < RANDOM; i++) {
+        char *a = amounts[i];
+        size_t len = 0, digits = 1 + i % 17;
+        s = s * 1103515245u + 12345u;
+        if (s >> 31)
+            a[len++] = '-';
+        size_t point = (s >> 8) % (digits + 2); /* digits + 1: no point */
+        for (size_t d = 0; d < digits; d++) {
+            if (d == point)
+                a[len++] = '.';
+            s = s * 1103515245u + 12345u;
+            a[len++] = (char)('0' + (d == 0 ? 1 + (s >> 16) % 9 : (s >> 16) % 10));
+        }
+        if (point == digits)
+            a[len++] = '.';
+        a[len] = '\0';
+        k += (size_t)sprintf(csv + k, "r%zu,2011-01-01,%s\n", i, a);
+    }
+    ds = load_text("plain_numbers.csv", csv, NULL, NULL);
+    free(csv);
+    for (size_t i = 0; i < RANDOM; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%zu", i);
+        double want = strtod(amounts[i], NULL);
+        double got = num(ds, id, "monetary");
+        if (memcmp(&want, &got, sizeof got) != 0)
+            fail_msg("'%s' -> %.17g, expected %.17g", amounts[i], got, want);
+    }
+    tier_dataset_free(ds);
 }
 
 /* A file cut in the middle of a row or of a quoted field. */
