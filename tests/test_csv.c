@@ -728,6 +728,17 @@ static void test_bad_amounts(void **state)
 }
 
 /* Every amount must be the correctly rounded double of its text (compared with strtod). */
+/* Customer <prefix><i> has the one amount `text`: its monetary value is strtod's, bit for
+ * bit. */
+static void assert_amount_exact(const tier_dataset *ds, const char *prefix, size_t i, const char *text)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%s%zu", prefix, i);
+    double want = strtod(text, NULL), got = num(ds, id, "monetary");
+    if (memcmp(&want, &got, sizeof got) != 0)
+        fail_msg("'%s' -> %.17g, expected %.17g", text, got, want);
+}
+
 static void test_number_rounding(void **state)
 {
     (void)state;
@@ -749,14 +760,8 @@ static void test_number_rounding(void **state)
         k += (size_t)sprintf(csv + k, "n%zu,2011-01-01,%s\n", i, texts[i]);
     tier_dataset *ds = load_text("numbers.csv", csv, NULL, NULL);
     free(csv);
-    for (size_t i = 0; i < n; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "n%zu", i);
-        double want = strtod(texts[i], NULL);
-        double got = num(ds, id, "monetary");
-        if (memcmp(&want, &got, sizeof got) != 0)
-            fail_msg("'%s' -> %.17g, expected %.17g", texts[i], got, want);
-    }
+    for (size_t i = 0; i < n; i++)
+        assert_amount_exact(ds, "n", i, texts[i]);
     tier_dataset_free(ds);
 
     /* Plain decimals of 1 to 17 digits (the loader's inline path takes up to 15), signs and
@@ -786,14 +791,8 @@ static void test_number_rounding(void **state)
     }
     ds = load_text("plain_numbers.csv", csv, NULL, NULL);
     free(csv);
-    for (size_t i = 0; i < RANDOM; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "r%zu", i);
-        double want = strtod(amounts[i], NULL);
-        double got = num(ds, id, "monetary");
-        if (memcmp(&want, &got, sizeof got) != 0)
-            fail_msg("'%s' -> %.17g, expected %.17g", amounts[i], got, want);
-    }
+    for (size_t i = 0; i < RANDOM; i++)
+        assert_amount_exact(ds, "r", i, amounts[i]);
     tier_dataset_free(ds);
 }
 
