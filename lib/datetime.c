@@ -210,13 +210,27 @@ static inline unsigned two_digits(const char *p)
     return hi > 9 || lo > 9 ? 1000 : hi * 10 + lo;
 }
 
+/* Whether the 19 bytes at p have the separators of "YYYY-MM-DD HH:MM:SS" (or with T). */
+static inline int fixed_form(const char *p)
+{
+    return p[4] == '-' && p[7] == '-' && p[13] == ':' && p[16] == ':' &&
+           (p[10] == ' ' || p[10] == 'T' || p[10] == 't');
+}
+
+/* The seconds into the day of the clock "HH:MM:SS" at p, or -1 if it is out of range or not
+ * digits. */
+static inline long fixed_clock(const char *p)
+{
+    const unsigned h = two_digits(p), m = two_digits(p + 3), s = two_digits(p + 6);
+    return h <= 23 && m <= 59 && s <= 59 ? (long)(h * 3600 + m * 60 + s) : -1;
+}
+
 /* "YYYY-MM-DD HH:MM:SS" (or with T), the form most logs write, read at fixed positions with
  * no loops. Returns 1 if the text has another form (parse_iso then reads it; any text this
  * accepts it reads the same way), else what finish() returns. */
 static int plain_iso(int64_t *out, const char **why, const char *p)
 {
-    if (p[4] != '-' || p[7] != '-' || p[13] != ':' || p[16] != ':' ||
-        (p[10] != ' ' && p[10] != 'T' && p[10] != 't'))
+    if (!fixed_form(p))
         return 1;
     const unsigned y_hi = two_digits(p), y_lo = two_digits(p + 2);
     fields f = { 0, two_digits(p + 5), two_digits(p + 8), two_digits(p + 11),
@@ -231,23 +245,19 @@ static int plain_iso(int64_t *out, const char **why, const char *p)
 int tier__parse_time_memo(tier__date_memo *memo, int64_t *out, const char **why, const char *p,
                           size_t n)
 {
-    if (n == 19 && memo->valid && memcmp(p, memo->date, 10) == 0 && p[13] == ':' &&
-        p[16] == ':' && (p[10] == ' ' || p[10] == 'T' || p[10] == 't')) {
-        const unsigned h = two_digits(p + 11), m = two_digits(p + 14), s = two_digits(p + 17);
-        if (h <= 23 && m <= 59 && s <= 59) {
-            *out = memo->days * 86400 + (int64_t)(h * 3600 + m * 60 + s);
+    const int fixed = n == 19 && fixed_form(p);
+    if (fixed && memo->valid && memcmp(p, memo->date, 10) == 0) {
+        const long clock = fixed_clock(p + 11);
+        if (clock >= 0) {
+            *out = memo->days * 86400 + clock;
             return 0;
         }
-        /* anything else: read in full below, for the message */
+        /* a clock out of range: read in full below, for the message */
     }
     int rc = tier__parse_time(out, why, p, n);
-    if (rc == 0 && n == 19 && p[4] == '-' && p[7] == '-' && p[13] == ':' && p[16] == ':' &&
-        (p[10] == ' ' || p[10] == 'T' || p[10] == 't')) {
-        /* a fixed-form time (no offset): its clock part is the seconds into its day */
-        const int64_t clock = (int64_t)(two_digits(p + 11) * 3600 + two_digits(p + 14) * 60 +
-                                        two_digits(p + 17));
+    if (rc == 0 && fixed) { /* no offset: the clock is the seconds into the date's day */
         memcpy(memo->date, p, 10);
-        memo->days = (*out - clock) / 86400;
+        memo->days = (*out - fixed_clock(p + 11)) / 86400;
         memo->valid = 1;
     }
     return rc;
