@@ -506,7 +506,6 @@ typedef struct loader {
     size_t absorbed;           /* chunks of this window added (or skipped) so far, in order */
     int absorbing;             /* a task holds the absorb turn */
     size_t ahead;              /* chunks parsed ahead of the absorbed ones, at most */
-    unsigned running;          /* threads of the window's pipeline */
     atomic_size_t fail;        /* lowest failing chunk of this window, NONE if none */
     atomic_int cancelled;
     const char *resume;        /* where the next window starts */
@@ -783,6 +782,26 @@ TIER__ALWAYS_INLINE tier__rec *run_push(work *w, size_t p)
     return r;
 }
 
+/* The value of a row's time field: the last row's when the text repeats it (the lines of one
+ * order do), else parsed (and remembered). Returns 0; 1 when the text is not a time (*why
+ * says why); 2 when it is outside years 0..9999. */
+static inline int time_value(work *w, tier__sv tv, int64_t *t, const char **why)
+{
+    if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
+        *t = w->last_time;
+        return 0;
+    }
+    const plan *pl = w->pl;
+    if (pl->has_fmt ? tier__parse_time_fmt(t, why, &pl->fmt, tv.p, tv.n)
+                    : tier__parse_time_memo(&w->date_memo, t, why, tv.p, tv.n))
+        return 1;
+    if (*t < TIME_MIN || *t > TIME_MAX)
+        return 2;
+    w->last_time_text = tv;
+    w->last_time = *t;
+    return 0;
+}
+
 /* The transaction fields of a row: time, amount (or quantity x price), order id. Returns
  * TIER_OK, 1 for a bad row (counted) or a status that ends the chunk. */
 static int transaction(work *w, chunk *c, uint64_t line, int64_t *time, double *amount, tier__sv *order)
@@ -793,21 +812,14 @@ static int transaction(work *w, chunk *c, uint64_t line, int64_t *time, double *
     if (field(w, pl->time, &tv))
         return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
     int64_t t;
-    if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
-        t = w->last_time;
-    } else {
-        const char *why;
-        int bad = pl->has_fmt ? tier__parse_time_fmt(&t, &why, &pl->fmt, tv.p, tv.n)
-                              : tier__parse_time_memo(&w->date_memo, &t, &why, tv.p, tv.n);
-        if (bad)
-            return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
-                           show(sb, sizeof sb, tv), why) ? c->status : 1;
-        if (t < TIME_MIN || t > TIME_MAX)
-            return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
-                           pl->time_name, show(sb, sizeof sb, tv)) ? c->status : 1;
-        w->last_time_text = tv;
-        w->last_time = t;
-    }
+    const char *why;
+    const int bad = time_value(w, tv, &t, &why);
+    if (bad == 1)
+        return bad_row(w, c, line, pl->time + 1, "%s '%s': %s", pl->time_name,
+                       show(sb, sizeof sb, tv), why) ? c->status : 1;
+    if (bad == 2)
+        return bad_row(w, c, line, pl->time + 1, "%s '%s' is outside years 0..9999",
+                       pl->time_name, show(sb, sizeof sb, tv)) ? c->status : 1;
     *time = t;
     double a;
     int r;
@@ -897,6 +909,14 @@ TIER__ALWAYS_INLINE int push_transaction(work *w, chunk *c, tier__sv id, int64_t
     return row_taken(w, c);
 }
 
+/* Field k of a plain row that tier__csv_plain_record split (field k ends at ends[k]). */
+static inline tier__sv plain_field(const char *row, const char *const *ends, size_t k)
+{
+    const char *p = k ? ends[k - 1] + 1 : row;
+    tier__sv v = { p, (size_t)(ends[k] - p) };
+    return v;
+}
+
 /* The fast path for a plain row (tier__csv_plain_record split it: field k ends at ends[k])
  * of a plan that allows it (plan.quick: a transaction log without attribute columns, an
  * amount column, times in the automatic formats): the fields are converted straight from
@@ -907,32 +927,22 @@ TIER__ALWAYS_INLINE int push_transaction(work *w, chunk *c, tier__sv id, int64_t
 static int take_plain_row(work *w, chunk *c, const char *row, const char *const *ends)
 {
     const plan *pl = w->pl;
-#define PLAIN_FIELD(k) ((tier__sv){ (k) ? ends[(k) - 1] + 1 : row, (size_t)(ends[k] - ((k) ? ends[(k) - 1] + 1 : row)) })
-    tier__sv id = PLAIN_FIELD(pl->id);
+    tier__sv id = plain_field(row, ends, pl->id);
     if (!id_is_normal(id)) /* as take_row does (a tenth of numeric ids end in 0) */
         id = tier__normalize_id(id);
     if (id.n == 0 || has_nul(id.p, id.n))
         return 0;
-    const tier__sv tv = PLAIN_FIELD(pl->time);
     int64_t t;
-    if (w->last_time_text.p && tier__sv_equal(tv, w->last_time_text)) {
-        t = w->last_time;
-    } else {
-        const char *why;
-        if (tier__parse_time_memo(&w->date_memo, &t, &why, tv.p, tv.n) || t < TIME_MIN ||
-            t > TIME_MAX)
-            return 0;
-        w->last_time_text = tv;
-        w->last_time = t;
-    }
-    const tier__sv av = PLAIN_FIELD(pl->amount);
+    const char *why;
+    if (time_value(w, plain_field(row, ends, pl->time), &t, &why))
+        return 0;
+    const tier__sv av = plain_field(row, ends, pl->amount);
     double amount;
     if (!tier__parse_plain_decimal(&amount, av.p, av.n) &&
         tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
         return 0;
     const tier__sv none = { NULL, 0 };
-    const tier__sv order = pl->order != NONE ? PLAIN_FIELD(pl->order) : none;
-#undef PLAIN_FIELD
+    const tier__sv order = pl->order != NONE ? plain_field(row, ends, pl->order) : none;
     push_transaction(w, c, id, t, amount, order);
     return 1;
 }
@@ -1014,12 +1024,8 @@ static void parse_chunk(work *w, chunk *c, size_t index)
                     memset(w->esc, 0, pl->n_fields);
                     escaped = 0;
                 }
-                const char *f = p;
-                for (size_t k = 0; k < pl->n_fields; k++) {
-                    w->f[k].p = f;
-                    w->f[k].n = (size_t)(ends[k] - f);
-                    f = ends[k] + 1;
-                }
+                for (size_t k = 0; k < pl->n_fields; k++)
+                    w->f[k] = plain_field(p, ends, k);
                 if (take_row(w, c, line))
                     return;
             }
@@ -1380,7 +1386,6 @@ static int run_window(loader *L, unsigned threads)
      * thread is as fast as two (measured at 2 threads) and holds ~20 MB less per thread. */
     const unsigned running = tier__threads(threads, L->n_slots);
     L->ahead = (size_t)running;
-    L->running = running;
     L->resume = L->win_start;
     atomic_store(&L->fail, NONE);
     tier__parallel_for(running, L->n_slots, chunk_task, L);
@@ -1509,7 +1514,6 @@ static void loader_init(loader *L, const plan *pl, const tier_csv_options *o,
     L->rep = rep;
     atomic_init(&L->fail, NONE);
     atomic_init(&L->cancelled, 0);
-    L->running = 1;
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
     L->desk.mu = &L->mu;
