@@ -938,8 +938,7 @@ static int take_plain_row(work *w, chunk *c, const char *row, const char *const 
         return 0;
     const tier__sv av = plain_field(row, ends, pl->amount);
     double amount;
-    if (!tier__parse_plain_decimal(&amount, av.p, av.n) &&
-        tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
+    if (tier__parse_double(&amount, av.p, av.n) != TIER__NUM_OK)
         return 0;
     const tier__sv none = { NULL, 0 };
     const tier__sv order = pl->order != NONE ? plain_field(row, ends, pl->order) : none;

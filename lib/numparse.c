@@ -113,7 +113,7 @@ static tier__num_status slow_path(double *out, int neg, const char *digits_begin
     return TIER__NUM_OK;
 }
 
-tier__num_status tier__parse_double(double *out, const char *p, size_t n)
+tier__num_status tier__parse_decimal_text(double *out, const char *p, size_t n)
 {
     const char *end = p + n;
     while (p < end && is_blank(*p))

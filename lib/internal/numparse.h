@@ -22,13 +22,12 @@ typedef enum tier__num_status {
     TIER__NUM_RANGE = 4      /* a valid number whose magnitude overflows a double */
 } tier__num_status;
 
-/* Parses p[0..n) into *out (set only on TIER__NUM_OK). */
-tier__num_status tier__parse_double(double *out, const char *p, size_t n);
+/* Any text of the syntax above: tier__parse_double's general path (numparse.c). */
+tier__num_status tier__parse_decimal_text(double *out, const char *p, size_t n);
 
-/* The form almost every amount has, inline for the CSV loader's per-row path:
- * [-]DIGITS[.DIGITS] with 1 to 15 digits and nothing else. Returns 1 with *out set exactly
- * as tier__parse_double sets it (the same single exact division: both operands are exact
- * doubles), or 0 for any other text, which the caller gives to tier__parse_double. */
+/* [-]DIGITS[.DIGITS] with 1 to 15 digits and nothing else, the form almost every amount has:
+ * returns 1 with *out set exactly as the general path sets it (the same single exact
+ * division: both operands are exact doubles), or 0 for any other text. */
 static inline int tier__parse_plain_decimal(double *out, const char *p, size_t n)
 {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
@@ -62,6 +61,13 @@ static inline int tier__parse_plain_decimal(double *out, const char *p, size_t n
     (void)n;
     return 0;
 #endif
+}
+
+/* Parses p[0..n) into *out (set only on TIER__NUM_OK). Inline for the plain form, which the
+ * CSV loader meets on almost every row; the call is for anything else. */
+static inline tier__num_status tier__parse_double(double *out, const char *p, size_t n)
+{
+    return tier__parse_plain_decimal(out, p, n) ? TIER__NUM_OK : tier__parse_decimal_text(out, p, n);
 }
 
 /* A short description of a non-OK status ("is not a number", ...). */
