@@ -469,7 +469,7 @@ typedef struct work {
     tier__sv *f;
     unsigned char *esc;
     size_t n, cap;             /* rows taken, capacity */
-    tier__sv *ids;             /* for a join, and ids longer than a record holds */
+    tier__sv *ids;             /* for a join only: a transaction's record holds its id */
     int64_t *times;            /* only with attribute columns: the latest value wins */
     tier__sv last_id;          /* the id of the last row taken, and its hash: the lines of an */
     uint64_t last_id_hash;     /* order repeat the id */
@@ -477,6 +477,8 @@ typedef struct work {
     int64_t last_time;         /* lines of one order repeat it */
     tier__date_memo date_memo; /* and the orders of a day repeat the date */
     tier__order_memo order_memo;
+    int purchase_open;         /* the last record written is a purchase line with an order
+                                  id, which the next lines of that purchase may join */
     tier__rec *run[TIER__PARTS];  /* run_mem[p].data: a record per cache line */
     tier__aligned run_mem[TIER__PARTS];
     size_t run_n[TIER__PARTS], run_cap[TIER__PARTS];
@@ -630,6 +632,7 @@ static void work_empty(work *w)
     w->last_time = 0;
     memset(&w->date_memo, 0, sizeof w->date_memo);
     memset(&w->order_memo, 0, sizeof w->order_memo);
+    w->purchase_open = 0;
     memset(w->run_n, 0, sizeof w->run_n);
     w->min_time = INT64_MAX;
     w->max_time = INT64_MIN;
@@ -655,8 +658,9 @@ static int work_init(work *w, loader *L, size_t cap)
     size_t nf = pl->n_fields ? pl->n_fields : 1;
     w->f = tier__malloc(w->alloc, nf * sizeof *w->f);
     w->esc = tier__malloc(w->alloc, nf);
-    w->ids = array(w->alloc, cap, sizeof *w->ids);
-    int ok = w->f && w->esc && w->ids;
+    int ok = w->f && w->esc;
+    if (pl->join)
+        ok &= (w->ids = array(w->alloc, cap, sizeof *w->ids)) != NULL;
     if (!pl->join && (pl->n_cat || pl->n_num))
         ok &= (w->times = array(w->alloc, cap, sizeof *w->times)) != NULL;
     work_empty(w);
@@ -706,7 +710,8 @@ static int work_grow(work *w)
             return TIER_ENOMEM;                                                                \
         w->field = p;                                                                          \
     } while (0)
-    GROW(ids, sizeof(tier__sv));
+    if (w->ids)
+        GROW(ids, sizeof(tier__sv));
     if (w->times)
         GROW(times, sizeof(int64_t));
     for (size_t k = 0; k < w->pl->n_cat; k++)
@@ -883,29 +888,48 @@ TIER__ALWAYS_INLINE int row_taken(work *w, chunk *c)
     return TIER_OK;
 }
 
+/* Whether a row continues the purchase whose record was written last, and may only add its
+ * amount to that record (tier__rec): the same customer, order and time, both amounts above 0.
+ * Asked when the id is the last row's and w->purchase_open: the record is a purchase line of
+ * the order in the memo. (A batch with attribute columns keeps every row: their values are
+ * taken row by row.) */
+TIER__ALWAYS_INLINE int continues_purchase(const work *w, const tier__rec *last, int64_t t,
+                                           double amount, tier__sv order)
+{
+    return amount > 0 && last->time == t && order.n && tier__sv_equal(order, w->order_memo.id);
+}
+
 /* Writes a transaction's record into its partition's run and takes the row. The id is
  * normal, non-empty and NUL-free; it is hashed here, while it is in cache. */
 TIER__ALWAYS_INLINE int push_transaction(work *w, chunk *c, tier__sv id, int64_t t, double amount,
                                         tier__sv order)
 {
     const size_t i = w->n;
-    uint64_t h = w->last_id.p && tier__sv_equal(id, w->last_id) ? w->last_id_hash
-                                                                : tier__hash_bytes(id.p, id.n);
-    tier__rec *r = run_push(w, tier__part_of(h));
+    const int same_id = w->last_id.p && tier__sv_equal(id, w->last_id);
+    const uint64_t h = same_id ? w->last_id_hash : tier__hash_bytes(id.p, id.n);
+    const size_t part = tier__part_of(h);
+    if (same_id && w->purchase_open) { /* then the run's last record is the open purchase */
+        tier__rec *last = &w->run[part][w->run_n[part] - 1];
+        if (continues_purchase(w, last, t, amount, order)) {
+            tier__dd_add(&last->amount, &last->amount_lo, amount);
+            return row_taken(w, c);
+        }
+    }
+    tier__rec *r = run_push(w, part);
     if (!r)
         return chunk_fail(w, c, TIER_ENOMEM, "out of memory");
     tier__rec_id(r, id, h, i);
     r->time = t;
     r->amount = amount;
+    r->amount_lo = 0.0;
     tier__rec_order(r, &w->order_memo, order, amount);
+    w->purchase_open = !w->times && r->order_hash && amount > 0;
     w->last_id = id;
     w->last_id_hash = h;
     if (w->times)
         w->times[i] = t;
     w->min_time = t < w->min_time ? t : w->min_time;
     w->max_time = t > w->max_time ? t : w->max_time;
-    if (id.n > TIER__ID_INLINE) /* a record holds a shorter id itself */
-        w->ids[i] = id;
     return row_taken(w, c);
 }
 

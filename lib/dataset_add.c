@@ -128,20 +128,16 @@ static int scatter_slice(void *ctx, size_t task)
         tier__rec_id(r, b->ids[i], job->id_hash[i], i);
         r->time = b->times[i];
         r->amount = b->amounts[i];
+        r->amount_lo = 0.0;
         tier__rec_order(r, &memo, b->orders ? b->orders[i] : none, r->amount);
     }
     return TIER_OK;
 }
 
-static inline const char *rec_id(const add_job *job, const tier__rec *r)
-{
-    return r->id_len <= TIER__ID_INLINE ? r->inl : job->b->ids[r->row].p;
-}
-
-static inline int same_customer(const add_job *job, const tier__rec *a, const tier__rec *b)
+static inline int same_customer(const tier__rec *a, const tier__rec *b)
 {
     return a->id_hash == b->id_hash && a->id_len == b->id_len &&
-           tier__bytes_equal(rec_id(job, a), rec_id(job, b), a->id_len);
+           tier__bytes_equal(tier__rec_id_text(a), tier__rec_id_text(b), a->id_len);
 }
 
 /* A customer as a (partition, local number) pair in one word, as the dataset's `where`. */
@@ -194,6 +190,14 @@ static inline int count_order(tier__part *p, const tier__alloc *a, const tier__r
     return fresh ? bump(counter, flag == ORDER_PURCHASE ? "orders" : "returns", p, l) : TIER_OK;
 }
 
+/* (*hi, *lo) += the record's amount: a record may hold several lines' exact sum as a pair
+ * (only purchase lines are merged; a return's or free item's low part is 0). */
+static inline void add_amount(double *hi, double *lo, const tier__rec *r)
+{
+    tier__dd_add(hi, lo, r->amount);
+    *lo += r->amount_lo;
+}
+
 static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l, prev_txn *prev)
 {
     const tier__alloc *a = &job->ds->alloc;
@@ -214,16 +218,16 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
         /* Another line of the purchase just applied, at its time: the times, the day (and
          * whether it is the first purchase day), the day set and the order count are as that
          * line left them; only the sums take this line. About half the rows of a log. */
-        tier__dd_add(&c->net_hi, &c->net_lo, amount);
+        add_amount(&c->net_hi, &c->net_lo, r);
         if (prev->on_first_day)
-            tier__dd_add(&p->first_day_hi[l], &p->first_day_lo[l], amount);
+            add_amount(&p->first_day_hi[l], &p->first_day_lo[l], r);
         return TIER_OK;
     }
     if (t < c->first_seen)
         c->first_seen = t;
     if (sign == 0)
         return TIER_OK; /* a free item: neither purchase nor return */
-    tier__dd_add(&c->net_hi, &c->net_lo, amount);
+    add_amount(&c->net_hi, &c->net_lo, r);
     if (sign < 0) {
         tier__dd_add(&c->ret_hi, &c->ret_lo, -amount);
         if (!oh)
@@ -235,9 +239,9 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
     const int32_t first_day = c->first_buy == INT64_MAX ? INT32_MAX : tier__day_of(c->first_buy);
     if (day < first_day) {
         p->first_day_hi[l] = amount;
-        p->first_day_lo[l] = 0.0;
+        p->first_day_lo[l] = r->amount_lo;
     } else if (day == first_day) {
-        tier__dd_add(&p->first_day_hi[l], &p->first_day_lo[l], amount);
+        add_amount(&p->first_day_hi[l], &p->first_day_lo[l], r);
     }
     prev->on_first_day = day <= first_day;
     /* Every recorded purchase day is at most the last purchase's: a later day is new, that
@@ -265,7 +269,7 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
 /* A partition's tables are too large to stay in cache between batches, so each row of a run
  * would stall on a chain of misses: the id's slot, its length and string, the accumulators,
  * the day's slot. Rows ahead are prefetched in stages instead, each stage using what the
- * previous one brought in: the slots first, then (the slot names the customer's local number,
+ * previous one brought in: the slots (and a long id's text) first, then (the slot names the customer's local number,
  * when its tag matches) the customer's entries (length, first 8 bytes, accumulators), then,
  * for ids longer than 8 bytes, the rest of the id string. */
 #define AHEAD_SLOTS 16
@@ -284,6 +288,8 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
 static inline void prefetch_slots(const tier__part *p, const tier__rec *r)
 {
     tier__strtab_prefetch(&p->ids, r->id_hash);
+    if (r->id_len > TIER__ID_INLINE) /* the id itself, in the batch's text */
+        PREFETCH(r->id.text);
     /* the sets have an index only once the log asked a question in time order never asks
      * (keyset.h): until then there is nothing to fetch, and no call to make */
     if (r->order_hash && p->orders.index)
@@ -332,8 +338,8 @@ static int aggregate_partition(void *ctx, size_t part)
             prefetch_entries(p, &run[k + AHEAD_ENTRIES]);
         if (k + AHEAD_STRING < n)
             prefetch_string(p, &run[k + AHEAD_STRING]);
-        if (!prev_id || !same_customer(job, r, prev_id)) {
-            const char *id = rec_id(job, r);
+        if (!prev_id || !same_customer(r, prev_id)) {
+            const char *id = tier__rec_id_text(r);
             long found = tier__strtab_find_hashed(&p->ids, id, r->id_len, r->id_hash);
             if (found >= 0) { /* the usual case, inline */
                 l = (uint32_t)found;

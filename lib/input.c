@@ -31,6 +31,8 @@ static void z_free(void *opaque, void *p) { tier__free((const tier__alloc *)opaq
  * the file ends. */
 static int raw_more(tier__input *in, size_t need)
 {
+    if (!in->zin && !(in->zin = tier__malloc(in->alloc, ZIN_CAP))) /* a mapped file needs none */
+        return tier__oom();
     if (in->zin_pos > 0) {
         memmove(in->zin, in->zin + in->zin_pos, in->zin_len - in->zin_pos);
         in->zin_len -= in->zin_pos;
@@ -87,11 +89,6 @@ int tier__input_open(tier__input *in, const tier__alloc *alloc, const char *path
     }
     if (S_ISDIR(st.st_mode)) {
         rc = tier__error(TIER_EIO, "%s: is a directory", path);
-        goto fail;
-    }
-    in->zin = tier__malloc(alloc, ZIN_CAP);
-    if (!in->zin) {
-        rc = tier__oom();
         goto fail;
     }
     if (S_ISREG(st.st_mode)) {

@@ -1712,11 +1712,13 @@ static void test_plain_rows_equal_other_forms(void **state)
 /* ---- the chunk pipeline: order ids across chunks, and parsing ahead of the adding ---------- */
 
 /* A two-chunk log with invoice numbers (growing, revisited, zero-led, non-numeric), lines of
- * one order sharing their time text, some rows out of time order: loaded with 1 and 2 threads
- * it must give exactly what tier_dataset_add_transactions gives for the same rows, which
- * hashes the ids itself and takes the whole log as one batch. Ids of 2-5 bytes, of 9-12
- * (compared by their first 8 bytes and the rest) and of 29-32 (longer than a record holds:
- * read from the chunk). */
+ * one order sharing their time text (but a twelfth of the orders have lines a second apart),
+ * orders of one customer in one second,
+ * some rows out of time order, amounts in cents (sums a double cannot hold exactly): loaded
+ * with 1 and 2 threads it must give exactly what tier_dataset_add_transactions gives for the
+ * same rows, which hashes the ids itself, takes the whole log as one batch and adds every
+ * row on its own (the parser adds up the lines of a purchase as it reads them). Ids of 2-5
+ * bytes, of 9-12 (longer than a record holds: read from the chunk) and of 29-32. */
 /* Customer ids of one of three lengths (see chunks_with_orders_equal_arrays). */
 static void format_id(char *buf, size_t size, int style, unsigned cust)
 {
@@ -1741,12 +1743,15 @@ static void chunks_with_orders_equal_arrays(int id_style)
     assert_non_null(f);
     fputs("customer_id,order_id,time,amount\n", f);
     uint64_t s = 12345;
-    unsigned invoice = 100000;
+    unsigned invoice = 100000, last_cust = 0;
     int64_t t = T0;
     for (size_t i = 0; i < ROWS;) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         unsigned r = (unsigned)(s >> 33);
-        unsigned cust = r % CUSTOMERS;
+        /* now and then the customer of the order before places another in the same second */
+        const int again = r % 40 == 7;
+        unsigned cust = again ? last_cust : r % CUSTOMERS;
+        last_cust = cust;
         char order[12];
         if (r % 50 == 0 && i > 0)
             snprintf(order, sizeof order, "%s", orders[(r / 50) % i]);
@@ -1756,23 +1761,25 @@ static void chunks_with_orders_equal_arrays(int id_style)
             snprintf(order, sizeof order, "C%u", invoice);
         else
             snprintf(order, sizeof order, "%u", ++invoice);
-        t += r % 61;
+        t += again ? 0 : r % 61;
         int64_t when = r % 97 == 0 ? t - (int64_t)(r % (3 * DAY)) : t;
-        time_t tt = (time_t)when;
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        char ts[32];
-        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+        const int spread = r % 12 == 5; /* this order's lines a second apart */
         for (unsigned k = 0, lines = 1 + r % 4; k < lines && i < ROWS; k++, i++) {
             format_id(ids[i], sizeof ids[i], id_style, cust);
             snprintf(orders[i], sizeof orders[i], "%s", order);
             id_ptrs[i] = ids[i];
             order_ptrs[i] = orders[i];
-            times[i] = when;
+            times[i] = when + (spread ? k : 0);
+            time_t tt = (time_t)times[i];
+            struct tm tm;
+            gmtime_r(&tt, &tm);
+            char ts[32], amount[24];
+            strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
             int cents = (int)((r >> (k + 3)) % 20000) - 1500; /* some returns, some zero */
-            amounts[i] = cents / 4.0;
-            fprintf(f, "%s,%s,%s,%s%d.%02d\n", ids[i], order, ts, cents < 0 ? "-" : "", abs(cents) / 4,
-                    abs(cents) % 4 * 25);
+            snprintf(amount, sizeof amount, "%s%d.%02d", cents < 0 ? "-" : "", abs(cents) / 100,
+                     abs(cents) % 100);
+            amounts[i] = strtod(amount, NULL); /* the loader's numbers are strtod's */
+            fprintf(f, "%s,%s,%s,%s\n", ids[i], order, ts, amount);
         }
     }
     long size = ftell(f);
@@ -1809,9 +1816,10 @@ static void test_chunks_with_orders_equal_arrays(void **state)
         chunks_with_orders_equal_arrays(style);
 }
 
-/* An allocator that holds the first large block (a chunk's parsed-row arrays; nothing else in
- * a load of a memory-mapped file asks for 1 MiB) until another thread asks for one too, for
- * at most 10 s: it tells whether a second chunk can be parsed while the first still is. */
+/* An allocator that holds the first large fresh block (a chunk's partition runs, 128 KiB or
+ * more each here; nothing else in a load of a memory-mapped file asks for that much before
+ * the first chunk is parsed) until another thread asks for one too, for at most 10 s: it
+ * tells whether a second chunk can be parsed while the first still is. */
 typedef struct overlap_alloc {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -1820,32 +1828,37 @@ typedef struct overlap_alloc {
     int overlapped;
 } overlap_alloc;
 
+static void watch_block(overlap_alloc *a, size_t size)
+{
+    if (size < ((size_t)128 << 10))
+        return;
+    pthread_mutex_lock(&a->mu);
+    if (!a->held) {
+        a->held = 1;
+        a->holder = pthread_self();
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        while (!a->overlapped && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+            ;
+        a->released = 1; /* a block asked for later proves nothing */
+    } else if (!a->released && !pthread_equal(a->holder, pthread_self())) {
+        a->overlapped = 1;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
 static void *ov_malloc(void *user, size_t size)
 {
-    overlap_alloc *a = user;
-    if (size >= ((size_t)1 << 20)) {
-        pthread_mutex_lock(&a->mu);
-        if (!a->held) {
-            a->held = 1;
-            a->holder = pthread_self();
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 10;
-            while (!a->overlapped && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
-                ;
-            a->released = 1; /* a block asked for later proves nothing */
-        } else if (!a->released && !pthread_equal(a->holder, pthread_self())) {
-            a->overlapped = 1;
-            pthread_cond_broadcast(&a->cv);
-        }
-        pthread_mutex_unlock(&a->mu);
-    }
+    watch_block(user, size);
     return malloc(size);
 }
 
 static void *ov_realloc(void *user, void *ptr, size_t size)
 {
-    (void)user;
+    if (!ptr)
+        watch_block(user, size);
     return realloc(ptr, size);
 }
 

@@ -23,6 +23,16 @@ static inline int tier__sv_equal(tier__sv a, tier__sv b)
     return a.n == b.n && tier__bytes_equal(a.p, b.p, a.n);
 }
 
+/* Double-double accumulation: (*hi, *lo) += a, exactly while the sum fits 106 bits. */
+static inline void tier__dd_add(double *hi, double *lo, double a)
+{
+    double s = *hi + a;
+    double bp = s - *hi;
+    double e = (*hi - (s - bp)) + (a - bp);
+    *hi = s;
+    *lo += e;
+}
+
 /* Customers live in TIER__PARTS partitions chosen by the top bits of their id hash (see
  * dataset_impl.h); a batch is aggregated partition by partition. */
 #define TIER__PART_BITS 6
@@ -30,22 +40,35 @@ static inline int tier__sv_equal(tier__sv a, tier__sv b)
 
 static inline size_t tier__part_of(uint64_t id_hash) { return (size_t)(id_hash >> (64 - TIER__PART_BITS)); }
 
-/* One transaction as the aggregation reads it, in its partition's run. Ids of up to
- * TIER__ID_INLINE bytes are copied in, so comparing and interning them never touches the
- * batch's text. Filled by tier__rec_id and tier__rec_order. */
-#define TIER__ID_INLINE 16
+/* One transaction as the aggregation reads it, in its partition's run: one row, or several
+ * consecutive lines of one purchase (same customer, order and time, every amount > 0) that
+ * the CSV parser added up as it read them (about half the rows of a log are such lines).
+ * Ids of up to TIER__ID_INLINE bytes are copied in, so comparing and interning them never
+ * touches the batch's text; a longer id is pointed to. Filled by tier__rec_id and
+ * tier__rec_order. */
+#define TIER__ID_INLINE 8
 typedef struct tier__rec {
     uint64_t id_hash;      /* tier__hash_bytes of the id */
     uint64_t order_hash;   /* 0 = no order id, or a free item; else the order id's hash | 1 */
     uint64_t order_serial; /* see tier__order_serial() */
     int64_t time;
-    double amount;
+    double amount;         /* the amount, or the lines' sum rounded to a double... */
+    double amount_lo;      /* ...and what that rounding left: amount + amount_lo is exact */
     uint32_t id_len;
-    uint32_t row;          /* batch row; a longer id is read from the batch's ids */
-    char inl[TIER__ID_INLINE];
+    uint32_t row;          /* batch row (of the first line) */
+    union {
+        char inl[TIER__ID_INLINE]; /* id_len <= TIER__ID_INLINE */
+        const char *text;          /* a longer id, in the batch's text */
+    } id;
 } tier__rec;
 /* Runs are line-aligned (tier__aligned), so a record is one cache line. */
 _Static_assert(sizeof(tier__rec) == 64, "a record fills one cache line");
+
+/* The id of a record. */
+static inline const char *tier__rec_id_text(const tier__rec *r)
+{
+    return r->id_len <= TIER__ID_INLINE ? r->id.inl : r->id.text;
+}
 
 /* An order id of 1 to 18 decimal digits, as a number + 1; 0 for any other id. Invoice
  * numbers usually grow with time, so in a time-ordered log a new order's number is above
@@ -88,8 +111,10 @@ TIER__ALWAYS_INLINE void tier__rec_order(tier__rec *r, tier__order_memo *m, tier
     r->order_serial = m->serial;
 }
 
-/* Copies an id of up to TIER__ID_INLINE bytes with fixed-size moves (a call to memcpy with a
- * variable length cost more than the rest of a row's scatter); reads only within the id. */
+/* The id fields of a record: an id of up to TIER__ID_INLINE bytes is copied with fixed-size
+ * moves (a call to memcpy with a variable length cost more than the rest of a row's
+ * scatter), reading only within the id; a longer one is pointed to, and must stay where it
+ * is until the batch is added. */
 TIER__ALWAYS_INLINE void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_hash, size_t row)
 {
     const char *p = id.p;
@@ -97,17 +122,16 @@ TIER__ALWAYS_INLINE void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_has
     r->id_hash = id_hash;
     r->id_len = (uint32_t)n;
     r->row = (uint32_t)row;
-    if (n > TIER__ID_INLINE)
-        return;
-    if (n >= 8) {
-        memcpy(r->inl, p, 8);
-        memcpy(r->inl + n - 8, p + n - 8, 8);
+    if (n == 8) {
+        memcpy(r->id.inl, p, 8);
+    } else if (n > 8) {
+        r->id.text = p;
     } else if (n >= 4) {
-        memcpy(r->inl, p, 4);
-        memcpy(r->inl + n - 4, p + n - 4, 4);
+        memcpy(r->id.inl, p, 4);
+        memcpy(r->id.inl + n - 4, p + n - 4, 4);
     } else {
         for (size_t i = 0; i < n; i++)
-            r->inl[i] = p[i];
+            r->id.inl[i] = p[i];
     }
 }
 
@@ -119,14 +143,16 @@ TIER__ALWAYS_INLINE void tier__rec_id(tier__rec *r, tier__sv id, uint64_t id_has
  * the row's text is in cache). */
 typedef struct tier__batch {
     size_t n;
-    const tier__sv *ids;          /* non-empty customer ids (with runs: only those longer than
-                                     TIER__ID_INLINE are set; a record holds a shorter one) */
+    const tier__sv *ids;          /* non-empty customer ids (with runs: NULL, unless the batch
+                                     is a join's; the records hold or point to their ids) */
     const int64_t *times;         /* seconds since the epoch (with runs: NULL unless the batch
                                      has attribute columns) */
     const double *amounts;        /* finite (without runs) */
     const tier__sv *orders;       /* without runs: NULL, or views with n == 0 meaning "no order id" */
     const tier__rec *const *runs; /* NULL, or TIER__PARTS runs in batch order, together
-                                     holding rows 0..n-1 once each */
+                                     holding rows 0..n-1 once each; a record of several lines
+                                     stands for them all, under its first row's number (a
+                                     batch with attribute columns has one record per row) */
     const size_t *run_n;          /* with runs: records in each run */
     int64_t min_time, max_time;   /* with runs: the earliest and latest time */
     unsigned threads;             /* threads for the aggregation; 0 = the dataset's setting */

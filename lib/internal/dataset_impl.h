@@ -165,15 +165,6 @@ int tier__dataset_attribute(tier_dataset *ds, const char *name, tier_column_type
 int tier__dataset_category(tier__column *c, const char *s, size_t len, int32_t *code);
 /* Checks a column name. */
 int tier__dataset_check_name(const char *name);
-/* Double-double accumulation: (*hi, *lo) += a, exactly while the sum fits 106 bits. */
-static inline void tier__dd_add(double *hi, double *lo, double a)
-{
-    double s = *hi + a;
-    double bp = s - *hi;
-    double e = (*hi - (s - bp)) + (a - bp);
-    *hi = s;
-    *lo += e;
-}
 void tier__dataset_free_column(tier_dataset *ds, tier__column *c);
 
 #endif
