@@ -145,17 +145,25 @@ static inline void tier__strtab_prefetch(const tier__strtab *t, uint64_t hash)
 #endif
 }
 
-/* The index stored in the slot where `hash` starts probing if its tag matches, else -1: a
- * guess (usually right, never trusted) that lets a batch prefetch a string's entries, and
- * whatever the caller keeps by index, before the lookup proper. */
+/* The index stored in the first slot from where `hash` starts probing whose tag matches,
+ * or -1: a guess (usually right, never trusted) that lets a batch prefetch a string's
+ * entries, and whatever the caller keeps by index, before the lookup proper. Reads only the
+ * cache line of that first slot (the one tier__strtab_prefetch fetches): a third of the
+ * strings of a half-full table sit past their first slot, and most of those within it. */
 static inline long tier__strtab_peek(const tier__strtab *t, uint64_t hash)
 {
     if (!t->slots)
         return -1;
-    uint64_t v = t->slots[(size_t)hash & t->mask];
-    if (!v || (v & 0xFFFFFFFF00000000ULL) != (hash & 0xFFFFFFFF00000000ULL))
-        return -1;
-    return (long)(v & 0xFFFFFFFFu) - 1;
+    const uint64_t tag = hash & 0xFFFFFFFF00000000ULL;
+    for (size_t i = (size_t)hash & t->mask;; i++) {
+        const uint64_t v = t->slots[i];
+        if (!v)
+            return -1;
+        if ((v & 0xFFFFFFFF00000000ULL) == tag)
+            return (long)(v & 0xFFFFFFFFu) - 1;
+        if (i == t->mask || ((uintptr_t)&t->slots[i + 1] & 63) == 0)
+            return -1; /* the next slot is on another line */
+    }
 }
 
 /* The index of s[0..len) (hash: tier__hash_bytes of it), or -1; *slot receives the slot
