@@ -92,11 +92,12 @@ int tier__grow(const tier__alloc *a, void **ptr, size_t *cap, size_t need, size_
 {
     if (need <= *cap)
         return TIER_OK;
+    /* twice the capacity (amortised O(1) appends), or what is asked if that is more */
     size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
+    if (ncap < need) {
         if (ncap > ((size_t)-1) / 2)
             return tier__oom();
-        ncap *= 2;
+        ncap = 2 * ncap < need ? need : 2 * ncap;
     }
     size_t bytes;
     if (tier__mul_size(&bytes, ncap, elem) != 0)

@@ -1199,6 +1199,18 @@ static uint64_t done_at(const loader *L, const char *upto)
     return L->in->offset + (uint64_t)(upto - L->win_start);
 }
 
+/* The rows expected after chunk c, which gave w: the bytes left in the file at the chunk's
+ * rows per byte; 0 when the length is unknown (gzip, pipes). The dataset reserves room for
+ * them (tier__batch.rows_after). */
+static size_t rows_after(const loader *L, const chunk *c, const work *w)
+{
+    const uint64_t total = L->in->file_size, done = done_at(L, c->end);
+    if (L->in->gzip || !total || done >= total || c->end <= c->p)
+        return 0;
+    double rows = (double)(total - done) / (double)(c->end - c->p) * (double)w->n;
+    return rows < (double)(SIZE_MAX / 4) ? (size_t)rows : SIZE_MAX / 4;
+}
+
 /* Runs on the task holding the absorb turn: at most one at a time, in chunk order. */
 static void absorb_chunk(loader *L, chunk *c, size_t index, const work *w)
 {
@@ -1239,6 +1251,7 @@ static void absorb_chunk(loader *L, chunk *c, size_t index, const work *w)
              * slower at 2 threads). */
             b.threads = 1;
             b.desk = &L->desk;
+            b.rows_after = rows_after(L, c, w);
             rc = tier__dataset_add_batch(L->acc, &b);
         }
         if (rc) {

@@ -163,9 +163,11 @@ int tier__part_reserve(tier_dataset *ds, tier__part *p, size_t need)
         return TIER_OK;
     if (need > TIER__LOCAL_MAX)
         return tier__error(TIER_ENOMEM, "a dataset partition holds at most %u customers", TIER__LOCAL_MAX);
-    size_t cap = p->cap ? p->cap : 256;
-    while (cap < need)
-        cap = cap * 2 > TIER__LOCAL_MAX ? TIER__LOCAL_MAX : cap * 2;
+    size_t cap = p->cap ? 2 * p->cap : 256; /* or what is asked if that is more */
+    if (cap < need)
+        cap = need;
+    if (cap > TIER__LOCAL_MAX)
+        cap = TIER__LOCAL_MAX;
     int rc = grow_customers(ds, p, cap);
     rc = rc ? rc : grow_array(ds, (void **)&p->global, cap, sizeof(uint32_t));
     rc = rc ? rc : grow_array(ds, (void **)&p->n_returns, cap, sizeof(uint32_t));

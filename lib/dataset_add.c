@@ -317,6 +317,37 @@ static inline void prefetch_string(const tier__part *p, const tier__rec *r)
         PREFETCH(p->ids.strs[l] + 8);
 }
 
+/* What the rows to come would bring a count from `before` to `n` in this batch to, at this
+ * batch's rate, with a quarter more: a later batch's projection a little above this one
+ * would otherwise double the table. Saturated. */
+static size_t projected(size_t n, size_t before, double scale)
+{
+    double v = (double)n + (double)(n - before) * scale * 1.25;
+    return v < (double)(SIZE_MAX / 4) ? (size_t)v : SIZE_MAX / 4;
+}
+
+/* When the caller expects more rows right after this batch (the CSV loader, from the bytes
+ * left in the file), the partition's tables grow now, once, for what those rows would add
+ * at this batch's rate of new customers, orders and days, instead of doubling as they fill:
+ * each doubling copied a table into new memory and faulted its pages in again (a load of 4M
+ * rows, 1M customers: 10% faster at 1 thread, 8% at 2). The capacity is a guess: room never
+ * used is never touched, a table whose rate slows just has room left, one whose rate grows
+ * goes on doubling, and a failure to reserve is not an error. Not for the set indexes and
+ * the id slots, which are touched all over as they fill. */
+static void reserve_ahead(tier_dataset *ds, tier__part *p, const tier__batch *b, size_t n0,
+                          size_t orders0, size_t days0)
+{
+    const double scale = (double)b->rows_after / (double)b->n;
+    size_t customers = projected(p->ids.n, n0, scale);
+    customers = customers < TIER__LOCAL_MAX ? customers : TIER__LOCAL_MAX;
+    if (customers > p->cap && tier__part_reserve(ds, p, customers) == TIER_OK)
+        tier__strtab_reserve_entries(&p->ids, customers);
+    if (!p->orders.index)
+        tier__orderset_reserve(&ds->alloc, &p->orders, projected(p->orders.n, orders0, scale));
+    if (!p->days.index)
+        tier__dayset_reserve(&ds->alloc, &p->days, projected(p->days.n, days0, scale));
+}
+
 /* Step 3 for one partition: its run, in batch order. */
 static int aggregate_partition(void *ctx, size_t part)
 {
@@ -326,6 +357,7 @@ static int aggregate_partition(void *ctx, size_t part)
     const size_t n = job->run_n[part];
     prev_txn prev = { 0, 0, 0, 0, 0, 0, 0 };
     const tier__rec *prev_id = NULL;
+    const size_t n0 = p->ids.n, orders0 = p->orders.n, days0 = p->days.n;
     uint32_t l = 0;
     int rc = TIER_OK;
     for (size_t k = 0; k < n && !rc; k++) {
@@ -363,6 +395,8 @@ static int aggregate_partition(void *ctx, size_t part)
     }
     if (rc)
         snprintf(job->errors[part], ERROR_CAP, "%s", tier_last_error());
+    else if (job->b->rows_after)
+        reserve_ahead(job->ds, p, job->b, n0, orders0, days0);
     return rc;
 }
 

@@ -59,7 +59,7 @@ static int rehash(tier__strtab *t, size_t nslots)
     return TIER_OK;
 }
 
-int tier__strtab_reserve(tier__strtab *t, size_t n)
+int tier__strtab_reserve_entries(tier__strtab *t, size_t n)
 {
     if (n > 0xFFFFFFFEu)
         return tier__error(TIER_ENOMEM, "more than 4294967294 distinct strings");
@@ -82,6 +82,14 @@ int tier__strtab_reserve(tier__strtab *t, size_t n)
         t->cap = t->cap < c2 ? t->cap : c2;
         t->cap = t->cap < c3 ? t->cap : c3;
     }
+    return TIER_OK;
+}
+
+int tier__strtab_reserve(tier__strtab *t, size_t n)
+{
+    int rc = tier__strtab_reserve_entries(t, n);
+    if (rc)
+        return rc;
     /* keep the load factor at most 1/2 */
     size_t want = t->slots ? t->mask + 1 : 0;
     if (want < 2 * n || !t->slots) {

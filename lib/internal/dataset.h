@@ -155,6 +155,8 @@ typedef struct tier__batch {
                                      batch with attribute columns has one record per row) */
     const size_t *run_n;          /* with runs: records in each run */
     int64_t min_time, max_time;   /* with runs: the earliest and latest time */
+    size_t rows_after;            /* rows the caller expects to add right after this batch
+                                     (0: unknown); see reserve_ahead in dataset_add.c */
     unsigned threads;             /* threads for the aggregation; 0 = the dataset's setting */
     struct tier__help_desk *desk; /* NULL, or where the aggregation's partition tasks are
                                      offered to the caller's idle threads (pool.h) */

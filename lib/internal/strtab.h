@@ -208,5 +208,9 @@ static inline const char *tier__strtab_get(const tier__strtab *t, size_t i) { re
 
 /* Reserves room for `n` strings in total (slots and index arrays). */
 int tier__strtab_reserve(tier__strtab *t, size_t n);
+/* Reserves room for `n` strings in the index arrays only (strs, lens, heads, hashes), which
+ * are filled in order, so room not used yet is never touched; the slots, which a table
+ * touches all over, still grow as it fills. */
+int tier__strtab_reserve_entries(tier__strtab *t, size_t n);
 
 #endif
