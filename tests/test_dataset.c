@@ -1,5 +1,6 @@
 /* Tests for include/tier/dataset.h: building customers from transactions, features, columns,
  * joins, merge, save/load, allocators and bad input. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -181,6 +182,35 @@ static void test_huge_amounts(void **state)
     TIER_CHECK(tier_dataset_add_transactions(ds, 2, ids + 3, t + 3, amt + 3, NULL));
     TIER_EXPECT_ERROR(tier_dataset_compute_features(ds, TIER_AS_OF_AUTO), TIER_ERANGE, "customer 'o'");
     tier_dataset_free(ds);
+}
+
+/* The overflow check skips a partition whose amounts add up to less than 2^1020 in
+ * magnitude: that bound must follow a customer's sums through merges and save/load. DBL_MAX
+ * + 2^970 rounds to infinity, while 2^970 alone is far below the bound. */
+static void test_overflow_through_merge_and_load(void **state)
+{
+    (void)state;
+    const char *id[] = { "o" };
+    const int64_t t[] = { T0 };
+    const double big[] = { DBL_MAX }, small[] = { 0x1p970 };
+    tier_dataset *a = new_ds(), *b = new_ds();
+    TIER_CHECK(tier_dataset_add_transactions(a, 1, id, t, small, NULL));
+    TIER_CHECK(tier_dataset_add_transactions(b, 1, id, t, big, NULL));
+    TIER_CHECK(tier_dataset_compute_features(a, TIER_AS_OF_AUTO));
+    TIER_CHECK(tier_dataset_compute_features(b, TIER_AS_OF_AUTO));
+    TIER_CHECK(tier_dataset_merge(a, b)); /* the big total comes from the other dataset */
+    TIER_EXPECT_ERROR(tier_dataset_compute_features(a, TIER_AS_OF_AUTO), TIER_ERANGE, "customer 'o'");
+
+    const char *path = test_temp_path("overflow.tds");
+    TIER_CHECK(tier_dataset_save(b, path));
+    tier_dataset *loaded = NULL;
+    TIER_CHECK(tier_dataset_load(&loaded, path, NULL)); /* the big total comes from the file */
+    TIER_CHECK(tier_dataset_add_transactions(loaded, 1, id, t, small, NULL));
+    TIER_EXPECT_ERROR(tier_dataset_compute_features(loaded, TIER_AS_OF_AUTO), TIER_ERANGE, "customer 'o'");
+    remove(path);
+    tier_dataset_free(loaded);
+    tier_dataset_free(a);
+    tier_dataset_free(b);
 }
 
 static void test_lookup_and_columns(void **state)
@@ -1237,6 +1267,7 @@ int main(void)
         cmocka_unit_test(test_all_returns),
         cmocka_unit_test(test_bad_input_adds_nothing),
         cmocka_unit_test(test_huge_amounts),
+        cmocka_unit_test(test_overflow_through_merge_and_load),
         cmocka_unit_test(test_lookup_and_columns),
         cmocka_unit_test(test_joins),
         cmocka_unit_test(test_merge_equals_whole),
