@@ -198,6 +198,13 @@ TIER_API void tier_csv_report_free(tier_csv_report *report);
  * columns stale. On any failure (including a strict bad row or a cancel from the progress
  * callback), @p ds is unchanged.
  *
+ * Memory: an uncompressed file's size tells how many rows are still to come, and the
+ * customer, order and day tables grow once, early, for what those rows would add at the rate
+ * seen so far, instead of doubling (and copying) as they fill. The room is a guess, bounded
+ * by the rows left in the file; with the C library's allocator, room never used is never
+ * touched and costs address space only, but an allocator that commits memory when asked (or
+ * a system without overcommit) pays for the guess.
+ *
  * @param report Receives the load's report, owned by the caller (tier_csv_report_free()); may be
  *        NULL. Set whenever the arguments and options are valid, also when the load fails, so
  *        the caller can read the counts: after a failure they describe the rows read up to it
