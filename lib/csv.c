@@ -1380,9 +1380,8 @@ static int chunk_task(void *ctx, size_t i)
         else
             ready = 1;
     }
-    if (ready) {
+    if (ready)
         parse_chunk(w, c, i);
-    }
     if (c->status)
         mark_failed(L, i);
 

@@ -269,9 +269,9 @@ static int apply_txn(add_job *job, tier__part *p, const tier__rec *r, uint32_t l
 /* A partition's tables are too large to stay in cache between batches, so each row of a run
  * would stall on a chain of misses: the id's slot, its length and string, the accumulators,
  * the day's slot. Rows ahead are prefetched in stages instead, each stage using what the
- * previous one brought in: the slots (and a long id's text) first, then (the slot names the customer's local number,
- * when its tag matches) the customer's entries (length, first 8 bytes, accumulators), then,
- * for ids longer than 8 bytes, the rest of the id string. */
+ * previous one brought in: the slots (and a long id's text) first, then (the slot names the
+ * customer's local number, when its tag matches) the customer's entries (length, first 8
+ * bytes, accumulators), then, for ids longer than 8 bytes, the rest of the id string. */
 #define AHEAD_SLOTS 16
 #define AHEAD_ENTRIES 8
 #define AHEAD_STRING 4
@@ -372,20 +372,18 @@ static int aggregate_partition(void *ctx, size_t part)
             prefetch_string(p, &run[k + AHEAD_STRING]);
         if (!prev_id || !same_customer(r, prev_id)) {
             const char *id = tier__rec_id_text(r);
-            long found = tier__strtab_find_hashed(&p->ids, id, r->id_len, r->id_hash);
+            size_t slot;
+            long found = tier__strtab_lookup(&p->ids, id, r->id_len, r->id_hash, &slot);
             if (found >= 0) { /* the usual case, inline */
                 l = (uint32_t)found;
-            } else {
-                int created = 0;
+            } else { /* a new customer, where the lookup stopped */
                 rc = tier__part_reserve(job->ds, p, p->ids.n + 1);
                 if (!rc)
-                    rc = tier__strtab_intern_hashed(&p->ids, id, r->id_len, r->id_hash, &l, &created);
+                    rc = tier__strtab_insert(&p->ids, id, r->id_len, r->id_hash, slot, &l);
                 if (rc)
                     break;
-                if (created) { /* always: the lookup just missed */
-                    tier__part_init_local(p, l);
-                    job->new_local[r->row] = where_code(part, l) + 1;
-                }
+                tier__part_init_local(p, l);
+                job->new_local[r->row] = where_code(part, l) + 1;
             }
             prev_id = r;
         }

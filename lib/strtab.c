@@ -138,6 +138,15 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
             *created = 0;
         return TIER_OK;
     }
+    int rc = tier__strtab_insert(t, s, len, h, slot, index);
+    if (created)
+        *created = rc == TIER_OK;
+    return rc;
+}
+
+int tier__strtab_insert(tier__strtab *t, const char *s, size_t len, uint64_t h, size_t slot,
+                        uint32_t *index)
+{
     if (len > 0xFFFFFFFEu)
         return tier__error(TIER_EINVAL, "string of %zu bytes is too long", len);
     if (t->n + 1 > t->cap || !t->slots || 2 * (t->n + 1) > t->mask + 1) {
@@ -156,8 +165,6 @@ int tier__strtab_intern_hashed(tier__strtab *t, const char *s, size_t len, uint6
     t->hashes[i] = h;
     t->slots[slot] = slot_value(h, i);
     *index = (uint32_t)i;
-    if (created)
-        *created = 1;
     return TIER_OK;
 }
 

@@ -204,6 +204,13 @@ static inline long tier__strtab_find_hashed(const tier__strtab *t, const char *s
 }
 long tier__strtab_find(const tier__strtab *t, const char *s, size_t len);
 
+/* Adds s[0..len) (hash: tier__hash_bytes of it), which tier__strtab_lookup has just found
+ * absent, giving `slot`: a caller that looked first does not look twice (the slot is looked
+ * up again only if the table must grow). *index receives its index. Returns TIER_OK,
+ * TIER_EINVAL (too long) or TIER_ENOMEM (recorded). */
+int tier__strtab_insert(tier__strtab *t, const char *s, size_t len, uint64_t hash, size_t slot,
+                        uint32_t *index);
+
 static inline const char *tier__strtab_get(const tier__strtab *t, size_t i) { return t->strs[i]; }
 
 /* Reserves room for `n` strings in total (slots and index arrays). */
